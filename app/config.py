@@ -1,0 +1,67 @@
+"""Settings read once from the environment (prefix STEPWISE_); nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one Stepwise process."""
+
+    model_config = SettingsConfigDict(env_prefix="STEPWISE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Shanghai"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    workflows_dir: Path = PROJECT_ROOT / "workflows"
+    demo_mode: bool = Field(default=False, description="Sign-in page lists the demo accounts")
+    scheduler_enabled: bool = True
+    session_max_age_seconds: int = 8 * 3600
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        """Derive the database URL and refuse placeholder secrets in production."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'stepwise.db'}"
+        if self.environment == "production" and self.secret_key.strip() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "STEPWISE_SECRET_KEY must be set to a long random value in production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the embedded SQLite database is used."""
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once into var/ for development."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,76 @@
+"""Named guards: conditions a workflow file can require before an action may happen."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from app.i18n import Message
+
+if TYPE_CHECKING:
+    from app.engine.definitions import WorkflowSpec
+    from app.engine.models import WorkflowInstance
+    from app.org.models import Person
+
+
+@dataclass
+class GuardContext:
+    """What a guard may look at: the instance, the actor, the submitted form."""
+
+    session: Session
+    instance: WorkflowInstance
+    actor: Person
+    payload: dict[str, Any]
+    spec: WorkflowSpec
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+GuardFn = Callable[[GuardContext], Message | None]
+GUARDS: dict[str, GuardFn] = {}
+
+# Domain packages register their guards when imported; the loader imports them all so that
+# static checks know every name before any workflow file is read.
+GUARD_MODULES = ("app.plans.guards", "app.promotions.guards")
+
+
+def guard(name: str) -> Callable[[GuardFn], GuardFn]:
+    """Register a guard under the name workflow files use; it returns None or why not."""
+
+    def register(fn: GuardFn) -> GuardFn:
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def load_domain_guards() -> None:
+    """Import every domain guard module that exists."""
+    for module in GUARD_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if not module.startswith(exc.name or "\0"):
+                raise
+
+
+@guard("subject_active")
+def subject_active(ctx: GuardContext) -> Message | None:
+    """The person the instance is about is still employed."""
+    from app.org.models import Person
+
+    subject = ctx.session.get(Person, ctx.instance.subject_id)
+    if subject is None or not subject.active:
+        return Message("The employee is no longer active.")
+    return None
+
+
+@guard("comment_given")
+def comment_given(ctx: GuardContext) -> Message | None:
+    """A written comment accompanies the action."""
+    if not str(ctx.payload.get("comment") or "").strip():
+        return Message("Please write a comment.")
+    return None

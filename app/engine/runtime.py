@@ -1,0 +1,463 @@
+"""The engine's one entry point for change: start an instance, fire an action on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from app import clock
+from app.engine import audit
+from app.engine.actors import ActorResolver, active_principals
+from app.engine.definitions import SignOffSpec, TransitionSpec
+from app.engine.forms import validate_form
+from app.engine.guards import GUARDS, GuardContext
+from app.engine.models import SignOff, Task, TaskStatus, WorkflowInstance
+from app.engine.registry import CompiledWorkflow, Registry, run_machine
+from app.errors import InvalidTransition, NotAllowed, StaleInstance, ValidationFailed
+from app.i18n import Message
+from app.org.models import Person
+
+
+class GuardFailed(InvalidTransition):
+    """A named guard refused the action; its message says what is missing."""
+
+
+@dataclass
+class FireResult:
+    """What one action did."""
+
+    instance: WorkflowInstance
+    from_state: str
+    to_state: str
+    completed: bool  # False when a sign-off was recorded but others are still needed
+    event_id: int
+    on_behalf_of_id: int | None
+
+
+@dataclass
+class Action:
+    """An action a person may take now, and on whose behalf."""
+
+    transition: TransitionSpec
+    on_behalf_of_id: int | None
+    sign_off: SignOffSpec | None = None
+
+
+# Called after every state change inside the same transaction (timers, notifications, domain
+# reactions register here), so that everything one action causes commits or fails together.
+StateHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, FireResult], None]
+STATE_HOOKS: list[StateHook] = []
+
+# Computes a task's due time from the state's deadline policy (installed by the calendar).
+DueCalculator = Callable[[Session, CompiledWorkflow, WorkflowInstance], Any]
+due_calculator: list[DueCalculator] = []
+
+_default_registry: Registry | None = None
+
+
+def set_registry(registry: Registry) -> None:
+    """Install the registry the engine uses when none is passed."""
+    global _default_registry
+    _default_registry = registry
+
+
+def get_registry() -> Registry:
+    """The installed registry (the app and the CLI install one at start-up)."""
+    if _default_registry is None:
+        from app.config import get_settings
+
+        set_registry(Registry(get_settings().workflows_dir))
+    assert _default_registry is not None
+    return _default_registry
+
+
+def start(
+    session: Session,
+    *,
+    workflow: str,
+    subject: Person,
+    initiator: Person | None = None,
+    title: str = "",
+    context: dict[str, Any] | None = None,
+    registry: Registry | None = None,
+) -> WorkflowInstance:
+    """Begin a new instance on the workflow's current version and open its first tasks."""
+    registry = registry or get_registry()
+    compiled = registry.compiled_current(session, workflow)
+    now = clock.now()
+    instance = WorkflowInstance(
+        definition_id=compiled.definition_id,
+        workflow=workflow,
+        state=compiled.spec.initial,
+        title=title,
+        subject_id=subject.id,
+        initiator_id=(initiator or subject).id,
+        org_unit_id=subject.org_unit_id,
+        context=dict(context or {}),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    audit.append(
+        session,
+        instance_id=instance.id,
+        at=now,
+        actor_id=(initiator or subject).id,
+        on_behalf_of_id=None,
+        trigger="start",
+        from_state=None,
+        to_state=instance.state,
+        comment="",
+        payload={"workflow": workflow, "version": compiled.version},
+    )
+    resolver = ActorResolver(session, instance)
+    _open_tasks(session, compiled, instance, resolver)
+    session.flush()
+    return instance
+
+
+def _signed(session: Session, instance: WorkflowInstance, trigger: str) -> list[SignOff]:
+    return list(
+        session.exec(
+            select(SignOff).where(
+                SignOff.instance_id == instance.id,
+                SignOff.state == instance.state,
+                SignOff.trigger == trigger,
+                SignOff.voided_at.is_(None),
+            )
+        )
+    )
+
+
+def _who(
+    session: Session,
+    resolver: ActorResolver,
+    instance: WorkflowInstance,
+    exprs: list[str],
+    actor: Person,
+    on_behalf_of_id: int | None,
+) -> tuple[str, int | None] | None:
+    """The first expression the actor fills, directly or for someone who delegated to them."""
+    if on_behalf_of_id is None:
+        for expr in exprs:
+            if resolver.matches(expr, actor.id):
+                return expr, None
+    principals = active_principals(session, actor.id, clock.today(), instance.workflow)
+    if on_behalf_of_id is not None:
+        principals = [p for p in principals if p == on_behalf_of_id]
+    for principal in principals:
+        for expr in exprs:
+            if resolver.matches(expr, principal):
+                return expr, principal
+    return None
+
+
+def _pending_sign_offs(
+    session: Session, instance: WorkflowInstance, t: TransitionSpec
+) -> list[SignOffSpec]:
+    done = {s.signer_expr for s in _signed(session, instance, t.trigger)}
+    return [s for s in t.sign_offs if s.signer not in done]
+
+
+def _allowed(
+    session: Session,
+    resolver: ActorResolver,
+    instance: WorkflowInstance,
+    t: TransitionSpec,
+    actor: Person,
+    on_behalf_of_id: int | None = None,
+) -> Action | None:
+    if t.sign_offs:
+        pending = _pending_sign_offs(session, instance, t)
+        found = _who(session, resolver, instance, [s.signer for s in pending], actor,
+                     on_behalf_of_id)
+        if found is None:
+            return None
+        slot = next(s for s in pending if s.signer == found[0])
+        return Action(t, found[1], slot)
+    found = _who(session, resolver, instance, t.actors, actor, on_behalf_of_id)
+    return Action(t, found[1]) if found else None
+
+
+def available_actions(
+    session: Session, instance: WorkflowInstance, actor: Person, registry: Registry | None = None
+) -> list[Action]:
+    """What this person may do on the instance now (guards are checked when they act)."""
+    registry = registry or get_registry()
+    compiled = registry.compiled(session, instance.definition_id)
+    resolver = ActorResolver(session, instance)
+    actions = []
+    for t in compiled.spec.transitions_from(instance.state):
+        action = _allowed(session, resolver, instance, t, actor)
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def fire(
+    session: Session,
+    instance: WorkflowInstance,
+    trigger: str,
+    actor: Person,
+    payload: dict[str, Any] | None = None,
+    *,
+    expected_version: int | None = None,
+    on_behalf_of_id: int | None = None,
+    content_hash: str = "",
+    registry: Registry | None = None,
+) -> FireResult:
+    """Take one action: permission, guards, form, state change, audit, tasks: all or nothing.
+
+    The caller's unit of work commits; nothing here commits, so a failure leaves nothing behind.
+    """
+    registry = registry or get_registry()
+    compiled = registry.compiled(session, instance.definition_id)
+    spec = compiled.spec
+    t = spec.transition(trigger, instance.state)
+    if t is None and spec.transition(trigger) is None:
+        raise InvalidTransition("There is no action '{trigger}' in this workflow.", trigger=trigger)
+    if t is None:
+        t = spec.transition(trigger)
+        assert t is not None
+        raise InvalidTransition(
+            "'{action}' is not possible while the case is in '{state}'.",
+            action=t.label["en"],
+            state=spec.states[instance.state].label["en"],
+        )
+    if expected_version is not None and expected_version != instance.version:
+        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+
+    resolver = ActorResolver(session, instance)
+    action = _allowed(session, resolver, instance, t, actor, on_behalf_of_id)
+    if action is None:
+        if t.sign_offs and any(resolver.matches(s.signer, actor.id) for s in t.sign_offs):
+            raise InvalidTransition("You have already signed this.")
+        raise NotAllowed("You may not take this action on this case.")
+
+    payload = dict(payload or {})
+    cleaned = validate_form(spec, t.form, payload)
+    if action.sign_off is not None:
+        cleaned.update(_sign_off_fields(action.sign_off, payload))
+
+    ctx = GuardContext(session=session, instance=instance, actor=actor, payload=cleaned, spec=spec)
+    for name in t.guards:
+        refusal = GUARDS[name](ctx)
+        if refusal is not None:
+            raise GuardFailed(refusal.msgid, **refusal.params)
+
+    from_state = instance.state
+    now = clock.now()
+    completed = True
+    if action.sign_off is not None:
+        session.add(
+            SignOff(
+                instance_id=instance.id,
+                state=from_state,
+                trigger=t.trigger,
+                signer_expr=action.sign_off.signer,
+                signer_id=action.on_behalf_of_id or actor.id,
+                on_behalf_of_id=actor.id if action.on_behalf_of_id else None,
+                meaning=action.sign_off.meaning,
+                disagreement=cleaned.get("disagreement", ""),
+                content_hash=content_hash,
+                at=now,
+            )
+        )
+        remaining = [s for s in _pending_sign_offs(session, instance, t)
+                     if s.signer != action.sign_off.signer]
+        completed = not remaining
+    to_state = from_state
+    if completed:
+        moved = run_machine(compiled, from_state, trigger, ctx)
+        if moved is None:
+            raise InvalidTransition("No route of '{action}' applies to this case.",
+                                    action=t.label["en"])
+        to_state = moved
+
+    instance.state = to_state
+    instance.updated_at = now
+    if to_state != from_state and spec.states[to_state].terminal:
+        instance.closed_at = now
+    decisions = {k: v for k, v in cleaned.items() if k in spec.fields}
+    if decisions:
+        instance.context = {**instance.context, **{f"last_{k}": v for k, v in decisions.items()}}
+    try:
+        session.flush()  # version check and row lock first, so the audit chain is ordered
+    except StaleDataError as exc:
+        raise StaleInstance(
+            "Someone else acted on this case first. Reload to see what changed."
+        ) from exc
+    except OperationalError as exc:
+        if "locked" in str(exc).lower():
+            raise StaleInstance("The case is busy with another action. Please try again.") from exc
+        raise
+
+    event = audit.append(
+        session,
+        instance_id=instance.id,
+        at=now,
+        actor_id=actor.id,
+        on_behalf_of_id=action.on_behalf_of_id,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        comment=str(cleaned.get("comment") or cleaned.get("reason") or ""),
+        payload={**cleaned, **({"content_hash": content_hash} if content_hash else {})},
+    )
+    if completed:
+        _close_tasks(session, instance, actor, None)
+        _open_tasks(session, compiled, instance, resolver)
+    else:
+        _close_tasks(session, instance, actor, action.sign_off.signer if action.sign_off else None)
+    session.flush()
+    result = FireResult(instance, from_state, to_state, completed, event.id, action.on_behalf_of_id)
+    if completed:
+        for hook in STATE_HOOKS:
+            hook(session, compiled, instance, result)
+    return result
+
+
+def _sign_off_fields(slot: SignOffSpec, payload: dict[str, Any]) -> dict[str, Any]:
+    """A signature's own fields: an acknowledgement may carry the signer's disagreement."""
+    text = str(payload.get("disagreement") or "").strip()
+    if text and slot.meaning != "acknowledge":
+        raise ValidationFailed(
+            "This step needs your agreement; send it back if you disagree.",
+            field_errors={"disagreement": Message("Disagreement is only possible when acknowledging.")},
+        )
+    if len(text) > 5000:
+        raise ValidationFailed(
+            "Please correct the marked fields.",
+            field_errors={"disagreement": Message("At most {n} characters.", {"n": 5000})},
+        )
+    return {"meaning": slot.meaning, **({"disagreement": text} if text else {})}
+
+
+def record_event(
+    session: Session,
+    instance: WorkflowInstance,
+    *,
+    trigger: str,
+    actor: Person | None,
+    comment: str = "",
+    payload: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Audit something that changed the case without moving it (an edit, a voided signature)."""
+    if expected_version is not None and expected_version != instance.version:
+        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    now = clock.now()
+    instance.updated_at = now
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleInstance(
+            "Someone else acted on this case first. Reload to see what changed."
+        ) from exc
+    audit.append(
+        session,
+        instance_id=instance.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        on_behalf_of_id=None,
+        trigger=trigger,
+        from_state=instance.state,
+        to_state=instance.state,
+        comment=comment,
+        payload=payload or {},
+    )
+
+
+def void_sign_offs(
+    session: Session, instance: WorkflowInstance, actor: Person | None, reason: str,
+    registry: Registry | None = None,
+) -> int:
+    """Void the signatures collected in the current state (the content changed) and ask again."""
+    registry = registry or get_registry()
+    compiled = registry.compiled(session, instance.definition_id)
+    rows = list(
+        session.exec(
+            select(SignOff).where(
+                SignOff.instance_id == instance.id,
+                SignOff.state == instance.state,
+                SignOff.voided_at.is_(None),
+            )
+        )
+    )
+    if not rows:
+        return 0
+    now = clock.now()
+    for row in rows:
+        row.voided_at = now
+    record_event(session, instance, trigger="sign_offs_voided", actor=actor, comment=reason,
+                 payload={"voided": [r.id for r in rows]})
+    _close_tasks(session, instance, actor, None, status=TaskStatus.cancelled)
+    _open_tasks(session, compiled, instance, ActorResolver(session, instance))
+    session.flush()
+    return len(rows)
+
+
+def _close_tasks(
+    session: Session,
+    instance: WorkflowInstance,
+    actor: Person | None,
+    only_expr: str | None,
+    status: str = TaskStatus.done,
+) -> None:
+    query = select(Task).where(Task.instance_id == instance.id, Task.status == TaskStatus.open)
+    if only_expr is not None:
+        query = query.where(Task.actor_expr == only_expr)
+    now = clock.now()
+    for task in session.exec(query):
+        task.status = status
+        task.closed_at = now
+        task.closed_by_id = actor.id if actor else None
+
+
+def _open_tasks(
+    session: Session,
+    compiled: CompiledWorkflow,
+    instance: WorkflowInstance,
+    resolver: ActorResolver,
+) -> None:
+    """Open a task for everyone the current state waits on (optional actions excepted)."""
+    spec = compiled.spec
+    if spec.states[instance.state].terminal:
+        return
+    due_at = due_calculator[0](session, compiled, instance) if due_calculator else None
+    wanted: dict[tuple[Any, ...], tuple[str, str]] = {}
+    for t in spec.transitions_from(instance.state):
+        if t.optional:
+            continue
+        if t.sign_offs:
+            for slot in _pending_sign_offs(session, instance, t):
+                wanted.setdefault(("sign_off", slot.signer), ("sign_off", slot.signer))
+        else:
+            for expr in t.actors:
+                wanted.setdefault(("act", expr), ("act", expr))
+    seen: set[tuple[Any, ...]] = set()
+    for kind, expr in wanted.values():
+        assignee = resolver.assignee(expr)
+        key = (kind, assignee)
+        if key in seen:
+            continue
+        seen.add(key)
+        session.add(
+            Task(
+                instance_id=instance.id,
+                state=instance.state,
+                kind=kind,
+                assignee_id=assignee.person_id if assignee else None,
+                group_kind=assignee.group_kind if assignee else None,
+                group_name=assignee.group_name if assignee else None,
+                org_unit_id=assignee.org_unit_id if assignee else None,
+                actor_expr=expr,
+                due_at=due_at,
+            )
+        )
