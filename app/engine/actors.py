@@ -1,4 +1,4 @@
-"""Actor expressions: who may act (`subject.supervisor`, `role:hr@subject.branch`…) and who that is."""
+"""Actor expressions (`subject.supervisor`, `role:hr@subject.branch`…) and whom they name."""
 
 from __future__ import annotations
 

@@ -254,7 +254,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError([f"{path.name}: cannot read vocabulary: {exc}"]) from exc
-    return Vocabulary(roles=data.get("roles", {}) or {}, committees=data.get("committees", {}) or {})
+    return Vocabulary(roles=data.get("roles") or {}, committees=data.get("committees") or {})
 
 
 def parse_shape(source: str, origin: str) -> WorkflowSpec:

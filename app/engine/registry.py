@@ -67,7 +67,7 @@ def build_machine(spec: defs.WorkflowSpec) -> Machine:
 
 
 def run_machine(compiled: CompiledWorkflow, state: str, trigger: str, ctx: Any) -> str | None:
-    """Fire a trigger on the shared Machine from a state; the new state, or None if no route held."""
+    """Fire a trigger on the shared Machine; the new state, or None if no route held."""
     token = _Token(state)
     moved = compiled.machine.events[trigger].trigger(token, ctx=ctx)
     return token.state if moved else None

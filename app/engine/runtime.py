@@ -329,7 +329,9 @@ def _sign_off_fields(slot: SignOffSpec, payload: dict[str, Any]) -> dict[str, An
     if text and slot.meaning != "acknowledge":
         raise ValidationFailed(
             "This step needs your agreement; send it back if you disagree.",
-            field_errors={"disagreement": Message("Disagreement is only possible when acknowledging.")},
+            field_errors={
+                "disagreement": Message("Disagreement is only possible when acknowledging.")
+            },
         )
     if len(text) > 5000:
         raise ValidationFailed(

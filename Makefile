@@ -1,0 +1,53 @@
+# Stepwise: `make run` serves the demo on embedded SQLite, `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint fmt i18n system-deps migrate demo clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## setup: virtualenv, dependencies, system packages, compiled translations
+setup: $(STAMP) system-deps i18n
+
+## system-deps: Graphviz (diagrams) when missing; needs root and apt
+system-deps:
+	@bash scripts/system-deps.sh
+
+## i18n: compile the zh_CN and en message catalogues
+i18n: $(STAMP)
+	@$(BIN)/pybabel compile --use-fuzzy -d app/locale -D messages --statistics 2>&1 | tail -n 2
+
+## migrate: bring the configured database to the newest schema
+migrate: setup
+	$(BIN)/stepwise migrate
+
+## demo: seed the demo bank (idempotent)
+demo: migrate
+	$(BIN)/stepwise demo
+
+## run: set up, migrate the embedded SQLite database, seed demo data, serve with the scheduler
+run: demo
+	STEPWISE_DEMO_MODE=true $(BIN)/stepwise serve --host $(HOST) --port $(PORT)
+
+## test: set up and run the whole suite on SQLite and PostgreSQL
+test: setup
+	$(BIN)/pytest -q
+
+## lint: ruff over code and tests
+lint: $(STAMP)
+	$(BIN)/ruff check app tests
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix app tests
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
