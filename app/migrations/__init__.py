@@ -1,0 +1,1 @@
+"""Database schema migrations (alembic): env, revisions, and a programmatic runner."""
