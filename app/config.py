@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,26 @@ class Settings(BaseSettings):
     demo_mode: bool = Field(default=False, description="Sign-in page lists the demo accounts")
     scheduler_enabled: bool = True
     session_max_age_seconds: int = 8 * 3600
+    # Mail (issue 5): no SMTP host means the built-in mailbox page keeps the messages.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Stepwise <stepwise@localhost>"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    smtp_retry_base_seconds: int = 60
+    smtp_retry_max_seconds: int = 3600
+    # Reminders and the scheduler (issue 5): local times in the organisation's timezone.
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    digest_time: time = time(8, 0)
+    digest_default: bool = False
+    scheduler_interval_seconds: int = 60
+    sweep_batch_size: int = 100
+    outbox_lease_seconds: int = 300
+    action_link_lifetime_hours: int = 7 * 24
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
