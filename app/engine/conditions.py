@@ -17,14 +17,23 @@ def condition_holds(when: Any, ctx: GuardContext) -> bool:
         return False
     if when.in_ is not None and value not in when.in_:
         return False
+    gte = _bound(when.gte, ctx)
+    lte = _bound(when.lte, ctx)
     try:
-        if when.gte is not None and (value is None or float(value) < when.gte):
+        if gte is not None and (value is None or float(value) < gte):
             return False
-        if when.lte is not None and (value is None or float(value) > when.lte):
+        if lte is not None and (value is None or float(value) > lte):
             return False
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _bound(bound: float | str | None, ctx: GuardContext) -> float | None:
+    """A numeric bound, reading "$name" from the workflow's parameters."""
+    if isinstance(bound, str):
+        return float(ctx.spec.parameters[bound.removeprefix("$")])
+    return bound
 
 
 def _context_value(ctx: GuardContext, path: str) -> Any:

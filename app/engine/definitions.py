@@ -81,14 +81,17 @@ class FieldSpec(Strict):
 
 
 class Condition(Strict):
-    """A data condition on a form field or an instance context value."""
+    """A data condition on a form field or an instance context value.
+
+    A bound written as "$name" is read from the workflow's `parameters` block.
+    """
 
     field: str | None = None
     context: str | None = None
     equals: Any = None
     in_: list[Any] | None = Field(default=None, alias="in")
-    gte: float | None = None
-    lte: float | None = None
+    gte: float | str | None = None
+    lte: float | str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -114,10 +117,17 @@ class Route(Strict):
 
 
 class SignOffSpec(Strict):
-    """A signature the transition needs before it completes."""
+    """A signature the transition needs; `agree_or_acknowledge` lets the signer disagree."""
 
     signer: str
-    meaning: Literal["agree", "acknowledge"] = "agree"
+    meaning: Literal["agree", "acknowledge", "agree_or_acknowledge"] = "agree"
+
+    @property
+    def meanings(self) -> list[str]:
+        """The meanings a signer may choose."""
+        if self.meaning == "agree_or_acknowledge":
+            return ["agree", "acknowledge"]
+        return [self.meaning]
 
 
 class TransitionSpec(Strict):
@@ -176,6 +186,7 @@ class WorkflowSpec(Strict):
     label: Labels
     description: Labels | None = None
     initial: str
+    parameters: dict[str, int | float | str | bool] = {}
     fields: dict[str, FieldSpec] = {}
     states: dict[str, StateSpec] = Field(min_length=2)
     transitions: list[TransitionSpec] = Field(min_length=1)
@@ -323,6 +334,11 @@ def _check_when(when: When | None, where: str, spec: WorkflowSpec, form: list[st
         return []
     if isinstance(when, str):
         return [] if when in GUARDS else [f"{where}: unknown guard '{when}'"]
+    for bound in (when.gte, when.lte):
+        if isinstance(bound, str):
+            name = bound.removeprefix("$")
+            if not bound.startswith("$") or name not in spec.parameters:
+                return [f"{where}: '{bound}' is not a number or a $parameter of this workflow"]
     if when.field is not None:
         if when.field not in spec.fields:
             return [f"{where}: unknown field '{when.field}'"]

@@ -32,9 +32,9 @@ class GuardContext:
 GuardFn = Callable[[GuardContext], Message | None]
 GUARDS: dict[str, GuardFn] = {}
 
-# Domain packages register their guards when imported; the loader imports them all so that
-# static checks know every name before any workflow file is read.
-GUARD_MODULES = ("app.plans.guards", "app.promotions.guards")
+# Domain packages register their guards (and state hooks) when imported; the loader imports
+# them all so that static checks know every name before any workflow file is read.
+GUARD_MODULES = ("app.plans.guards", "app.plans.hooks", "app.promotions.guards")
 
 
 def guard(name: str) -> Callable[[GuardFn], GuardFn]:

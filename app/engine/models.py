@@ -104,6 +104,7 @@ class Task(SQLModel, table=True):
     group_name: str | None = Field(default=None, max_length=60)
     org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id")
     actor_expr: str = Field(default="", max_length=200)
+    ref: str = Field(default="", max_length=60)  # the domain item, e.g. "checkpoint:12"
     status: str = Field(default=TaskStatus.open, max_length=20)
     due_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
@@ -124,8 +125,9 @@ class SignOff(SQLModel, table=True):
     signer_expr: str = Field(max_length=200)
     signer_id: int = Field(foreign_key="person.id")
     on_behalf_of_id: int | None = Field(default=None, foreign_key="person.id")
-    meaning: str = Field(max_length=20)  # "agree" or "acknowledge"
+    meaning: str = Field(max_length=20)  # "agree", or "acknowledge" (possibly disagreeing)
     disagreement: str = Field(default="", sa_type=Text)
     content_hash: str = Field(default="", max_length=64)
     at: datetime = created_at_field()
-    voided_at: datetime | None = timestamp_field()
+    voided_at: datetime | None = timestamp_field()  # content changed after signing
+    consumed_at: datetime | None = timestamp_field()  # the step it belonged to is over

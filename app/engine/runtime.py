@@ -130,12 +130,13 @@ def _signed(session: Session, instance: WorkflowInstance, trigger: str) -> list[
                 SignOff.state == instance.state,
                 SignOff.trigger == trigger,
                 SignOff.voided_at.is_(None),
+                SignOff.consumed_at.is_(None),
             )
         )
     )
 
 
-def _who(
+def acts_as(
     session: Session,
     resolver: ActorResolver,
     instance: WorkflowInstance,
@@ -143,7 +144,8 @@ def _who(
     actor: Person,
     on_behalf_of_id: int | None,
 ) -> tuple[str, int | None] | None:
-    """The first expression the actor fills, directly or for someone who delegated to them."""
+    """The first expression the actor fills, directly or for someone who delegated to them;
+    with the principal's id when acting on their behalf."""
     if on_behalf_of_id is None:
         for expr in exprs:
             if resolver.matches(expr, actor.id):
@@ -175,13 +177,13 @@ def _allowed(
 ) -> Action | None:
     if t.sign_offs:
         pending = _pending_sign_offs(session, instance, t)
-        found = _who(session, resolver, instance, [s.signer for s in pending], actor,
+        found = acts_as(session, resolver, instance, [s.signer for s in pending], actor,
                      on_behalf_of_id)
         if found is None:
             return None
         slot = next(s for s in pending if s.signer == found[0])
         return Action(t, found[1], slot)
-    found = _who(session, resolver, instance, t.actors, actor, on_behalf_of_id)
+    found = acts_as(session, resolver, instance, t.actors, actor, on_behalf_of_id)
     return Action(t, found[1]) if found else None
 
 
@@ -255,6 +257,10 @@ def fire(
     now = clock.now()
     completed = True
     if action.sign_off is not None:
+        earlier = {s.content_hash for s in _signed(session, instance, t.trigger)}
+        if content_hash and earlier - {content_hash, ""}:
+            raise StaleInstance("The content changed after the other signature. Reload and "
+                                "read it again before signing.")
         session.add(
             SignOff(
                 instance_id=instance.id,
@@ -263,7 +269,7 @@ def fire(
                 signer_expr=action.sign_off.signer,
                 signer_id=action.on_behalf_of_id or actor.id,
                 on_behalf_of_id=actor.id if action.on_behalf_of_id else None,
-                meaning=action.sign_off.meaning,
+                meaning=cleaned["meaning"],
                 disagreement=cleaned.get("disagreement", ""),
                 content_hash=content_hash,
                 at=now,
@@ -311,6 +317,7 @@ def fire(
         payload={**cleaned, **({"content_hash": content_hash} if content_hash else {})},
     )
     if completed:
+        _consume_sign_offs(session, instance.id, from_state, now)
         _close_tasks(session, instance, actor, None)
         _open_tasks(session, compiled, instance, resolver)
     else:
@@ -324,21 +331,21 @@ def fire(
 
 
 def _sign_off_fields(slot: SignOffSpec, payload: dict[str, Any]) -> dict[str, Any]:
-    """A signature's own fields: an acknowledgement may carry the signer's disagreement."""
+    """A signature's own fields: its meaning, and a disagreement when only acknowledging."""
+    meaning = str(payload.get("meaning") or slot.meanings[0])
     text = str(payload.get("disagreement") or "").strip()
-    if text and slot.meaning != "acknowledge":
-        raise ValidationFailed(
-            "This step needs your agreement; send it back if you disagree.",
-            field_errors={
-                "disagreement": Message("Disagreement is only possible when acknowledging.")
-            },
-        )
-    if len(text) > 5000:
-        raise ValidationFailed(
-            "Please correct the marked fields.",
-            field_errors={"disagreement": Message("At most {n} characters.", {"n": 5000})},
-        )
-    return {"meaning": slot.meaning, **({"disagreement": text} if text else {})}
+    errors: dict[str, Message] = {}
+    if meaning not in slot.meanings:
+        errors["meaning"] = Message("Choose one of the offered options.")
+    elif text and meaning != "acknowledge":
+        errors["disagreement"] = Message("Disagreement is only possible when acknowledging.")
+    elif meaning == "acknowledge" and slot.meaning == "agree_or_acknowledge" and not text:
+        errors["disagreement"] = Message("Say what you disagree with.")
+    elif len(text) > 5000:
+        errors["disagreement"] = Message("At most {n} characters.", {"n": 5000})
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", field_errors=errors)
+    return {"meaning": meaning, **({"disagreement": text} if text else {})}
 
 
 def record_event(
@@ -389,6 +396,7 @@ def void_sign_offs(
                 SignOff.instance_id == instance.id,
                 SignOff.state == instance.state,
                 SignOff.voided_at.is_(None),
+                SignOff.consumed_at.is_(None),
             )
         )
     )
@@ -403,6 +411,20 @@ def void_sign_offs(
     _open_tasks(session, compiled, instance, ActorResolver(session, instance))
     session.flush()
     return len(rows)
+
+
+def _consume_sign_offs(session: Session, instance_id: int, state: str, now: Any) -> None:
+    """Signatures belong to one visit of a state: leaving it closes them for good."""
+    rows = session.exec(
+        select(SignOff).where(
+            SignOff.instance_id == instance_id,
+            SignOff.state == state,
+            SignOff.voided_at.is_(None),
+            SignOff.consumed_at.is_(None),
+        )
+    )
+    for row in rows:
+        row.consumed_at = now
 
 
 def _close_tasks(

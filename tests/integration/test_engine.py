@@ -22,6 +22,20 @@ PLANNING = ["record_gap", "analyse_causes", "choose_methods", "draft_plan", "pro
 
 
 @pytest.fixture
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    """The improvement-plan workflow without its content guards: the engine alone is tested."""
+    wf_dir = tmp_path_factory.mktemp("engine_wf")
+    shutil.copy(WORKFLOWS / "organisation.yaml", wf_dir)
+    text = (WORKFLOWS / "improvement_plan.yaml").read_text(encoding="utf-8")
+    bare = "\n".join(line for line in text.splitlines() if not line.strip().startswith("guards:"))
+    (wf_dir / "improvement_plan.yaml").write_text(bare, encoding="utf-8")
+    reg = Registry(wf_dir)
+    reg.load()
+    runtime.set_registry(reg)
+    return reg
+
+
+@pytest.fixture
 def org(db: Session, registry: Registry):
     b = bank(db)
     registry.sync(db)
@@ -140,8 +154,41 @@ def test_agreement_cannot_carry_a_disagreement(db, org) -> None:
     instance = start_plan(db, org)
     walk(db, instance, org.employee, PLANNING)
     with pytest.raises(ValidationFailed) as caught:
-        runtime.fire(db, instance, "sign", org.employee, {"disagreement": "不同意"})
+        runtime.fire(db, instance, "sign", org.manager_a, {"disagreement": "不同意"})
     assert "disagreement" in caught.value.field_errors
+
+
+def test_employee_may_acknowledge_and_record_disagreement(db, org) -> None:
+    instance = start_plan(db, org)
+    walk(db, instance, org.employee, PLANNING)
+    with pytest.raises(ValidationFailed) as caught:
+        runtime.fire(db, instance, "sign", org.employee, {"meaning": "acknowledge"})
+    assert "disagreement" in caught.value.field_errors
+    runtime.fire(db, instance, "sign", org.employee,
+                 {"meaning": "acknowledge", "disagreement": "目标过高"})
+    db.commit()
+    row = db.exec(select(SignOff).where(SignOff.instance_id == instance.id)).one()
+    assert (row.meaning, row.disagreement) == ("acknowledge", "目标过高")
+
+
+def test_signatures_of_an_earlier_round_do_not_count_after_a_send_back(db, org) -> None:
+    instance = start_plan(db, org)
+    walk(db, instance, org.employee, PLANNING + ["sign"])
+    runtime.fire(db, instance, "send_back", org.manager_a, {"reason": "步骤缺少日期"})
+    walk(db, instance, org.employee, ["propose"])
+    assert {t.assignee_id for t in open_tasks(db, instance)} == {org.employee.id,
+                                                                  org.manager_a.id}
+    runtime.fire(db, instance, "sign", org.manager_a, {})
+    assert instance.state == "plan_proposed"
+
+
+def test_signing_a_different_content_than_the_other_signer_is_refused(db, org) -> None:
+    instance = start_plan(db, org)
+    walk(db, instance, org.employee, PLANNING)
+    runtime.fire(db, instance, "sign", org.employee, {}, content_hash="a" * 64)
+    db.commit()
+    with pytest.raises(StaleInstance, match="content changed"):
+        runtime.fire(db, instance, "sign", org.manager_a, {}, content_hash="b" * 64)
 
 
 def test_voiding_signatures_asks_both_to_sign_again(db, org) -> None:
@@ -240,9 +287,9 @@ def test_audit_events_are_hash_chained(db, org) -> None:
     assert all(audit.event_hash(e) == e.hash for e in audit.trail(db, instance.id))
 
 
-def test_instances_keep_the_version_they_started_on(db, org, tmp_path: Path) -> None:
+def test_instances_keep_the_version_they_started_on(db, org, registry, tmp_path: Path) -> None:
     wf_dir = tmp_path / "workflows"
-    shutil.copytree(WORKFLOWS, wf_dir)
+    shutil.copytree(registry.directory, wf_dir)
     first_registry = Registry(wf_dir)
     first_registry.sync(db)
     old = runtime.start(db, workflow="improvement_plan", subject=org.employee,
