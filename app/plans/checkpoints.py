@@ -27,7 +27,7 @@ def _month_end(day: date) -> date:
 
 
 def cadence_dates(start: date, end: date, cadence: str) -> list[date]:
-    """Check dates inside (start, end]: weekly, every ten days (旬: 10th, 20th, month end), monthly."""
+    """Check dates in (start, end]: weekly, every ten days (旬: 10th, 20th, month end), monthly."""
     dates: list[date] = []
     if cadence == "weekly":
         day = start + timedelta(days=7)
@@ -45,7 +45,9 @@ def cadence_dates(start: date, end: date, cadence: str) -> list[date]:
     return dates
 
 
-def checkpoint_dates(start: date, end: date, cadence: str, step_dates: Sequence[date]) -> list[date]:
+def checkpoint_dates(
+    start: date, end: date, cadence: str, step_dates: Sequence[date]
+) -> list[date]:
     """Every step date, every cadence date, and the period end; each once, in order."""
     return sorted({*cadence_dates(start, end, cadence), *step_dates, end})
 

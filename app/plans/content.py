@@ -136,8 +136,8 @@ def readable_lines(document: dict[str, Any]) -> list[str]:
              f"Period: {document.get('period_start')} – {document.get('period_end')}",
              f"Cadence: {document.get('cadence')}"]
     for i, gap in enumerate(document.get("gaps", []), start=1):
-        lines.append(f"Gap {i}: {gap['requirement']} / {gap['actual']} "
-                     f"({'included' if gap['included'] else 'excluded: ' + gap['exclusion_reason']})")
+        decision = "included" if gap["included"] else "excluded: " + gap["exclusion_reason"]
+        lines.append(f"Gap {i}: {gap['requirement']} / {gap['actual']} ({decision})")
         lines += [f"  Cause ({c['side']}, {c['nature']}): {c['catalogue_key'] or c['text']}"
                   for c in gap["causes"]]
     lines += [f"Method: {m}" for m in document.get("methods", [])]

@@ -104,7 +104,8 @@ def save(db_session: Session, *, plan: ImprovementPlan, instance: WorkflowInstan
         db_session.add(ReviewTraining(review_id=review.id, **row.model_dump()))
     for row in draft.problems:
         linked = by_name.get(row.indicator)
-        db_session.add(ReviewProblem(review_id=review.id, indicator_id=linked.id if linked else None,
+        db_session.add(ReviewProblem(review_id=review.id,
+                                     indicator_id=linked.id if linked else None,
                                      **row.model_dump(exclude={"indicator"})))
     for row in draft.targets:
         db_session.add(ReviewTarget(review_id=review.id, **row.model_dump()))

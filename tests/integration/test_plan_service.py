@@ -203,7 +203,8 @@ def test_checkpoint_is_recorded_by_employee_then_checked_by_supervisor(db, org) 
     assert "does not match" in str(caught.value.field_errors["files"])
     checkpoints.record_progress(db, plan=plan, instance=instance, checkpoint_id=first.id,
                                 actor=org.employee,
-                                entry=ProgressEntry(progress="已与数据部门约定", evidence_text="会议纪要"),
+                                entry=ProgressEntry(progress="已与数据部门约定",
+                                                    evidence_text="会议纪要"),
                                 files=[("agreement.pdf", b"%PDF-1.4 test")])
     db.commit()
     tasks = db.exec(select(Task).where(Task.ref == f"checkpoint:{first.id}")).all()
