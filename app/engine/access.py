@@ -68,3 +68,17 @@ def can_view(session: Session, person: Person, instance: WorkflowInstance) -> bo
                                           visible_filter(session, person))
     ).first()
     return found is not None
+
+
+def holds_scope_over(session: Session, person: Person, org_unit_id: int) -> bool:
+    """Whether the person holds a scope role (HR) at this unit or one above it."""
+    unit = session.get(OrgUnit, org_unit_id)
+    if unit is None:
+        return False
+    paths = session.exec(
+        select(OrgUnit.path)
+        .join(RoleAssignment, RoleAssignment.org_unit_id == OrgUnit.id)
+        .where(RoleAssignment.person_id == person.id, RoleAssignment.kind == "role",
+               RoleAssignment.name.in_(SCOPE_ROLES))
+    )
+    return any(unit.path.startswith(path) for path in paths)

@@ -398,3 +398,27 @@ def versions(db_session: Session, *, plan: ImprovementPlan) -> list[PlanVersion]
     return list(db_session.exec(
         select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.number)
     ))
+
+
+def may_open_for(db_session: Session, *, actor: Person, employee: Person) -> bool:
+    """Plans are opened by the employee, anyone above them, or HR over their unit."""
+    if actor.id == employee.id:
+        return True
+    from app.org.service import supervisor_chain
+
+    if any(boss.id == actor.id for boss in supervisor_chain(db_session, employee)):
+        return True
+    return access.holds_scope_over(db_session, actor, employee.org_unit_id)
+
+
+def open_plan(db_session: Session, *, actor: Person, employee_id: int | None, title: str,
+              gaps: Sequence[GapDraft] = ()) -> ImprovementPlan:
+    """Open a plan as the employee, a supervisor above them, or their HR."""
+    employee = db_session.get(Person, employee_id) if employee_id else actor
+    if employee is None or not employee.active:
+        raise ValidationFailed("Please correct the marked fields.", field_errors={
+            "employee_id": Message("Choose one of the offered options.")})
+    if not may_open_for(db_session, actor=actor, employee=employee):
+        raise NotAllowed("You may open plans only for yourself and the people you supervise.")
+    return start_plan(db_session, employee=employee, initiator=actor, title=title, gaps=gaps,
+                      source="manual")
