@@ -120,7 +120,8 @@ def run_and_review(db: Session, me: Api, boss: Api, plan: dict, outcome: str) ->
         "period_label": "2027年1月", "cut_off_on": "2027-01-31", "post": "柜员",
         "indicators": [{"indicator": "服务满意率", "unit": "%", "balance_kind": "point",
                         "actual": 90, "plan_value": 95, "time_proportional_target": 95}],
-        "problems": [{"problem": "高峰期等候时间长", "cause": "窗口不足", "indicator": "服务满意率"}],
+        "problems": [{"problem": "高峰期等候时间长", "cause": "窗口不足",
+                      "indicator": "服务满意率"}],
         "targets": [{"indicator": "服务满意率", "value": 95, "unit": "%",
                      "deadline": "2027-03-31"}]})
     return boss("POST", f"/api/plans/{pid}/actions/review",
