@@ -1,0 +1,1 @@
+"""Signing in and out: argon2 password hashes, sessions, demo accounts."""

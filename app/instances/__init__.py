@@ -1,0 +1,1 @@
+"""Generic pages and API for any workflow instance: state, timeline, tasks, actions."""

@@ -1,0 +1,233 @@
+"""An instance as the reader sees it: labels in their language, names, actions with forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app import clock
+from app.engine import runtime
+from app.engine.definitions import SignOffSpec, WorkflowSpec
+from app.engine.models import WorkflowInstance
+from app.engine.registry import Registry
+from app.i18n import N_, gettext_for, pick_label
+from app.instances import service
+from app.org.models import OrgUnit, Person
+from app.web.forms import FieldView, FormState, spec_field
+from app.web.labels import person_name, seat_label, unit_name
+
+SPECIAL_TRIGGERS = {
+    "start": N_("Started"),
+    "sign_offs_voided": N_("Signatures voided"),
+}
+MEANING_LABELS = {
+    "agree": N_("I agree"),
+    "acknowledge": N_("I acknowledge it, with my disagreement noted"),
+}
+
+
+@dataclass
+class ActionView:
+    """An action the reader may take now, with its form."""
+
+    trigger: str
+    label: str
+    style: str
+    on_behalf_of_id: int | None
+    on_behalf_of_name: str
+    sign_off: bool
+    fields: list[FieldView]
+    message: str = ""
+
+
+@dataclass
+class EventView:
+    """One line of the audit timeline."""
+
+    seq: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    on_behalf_of_id: int | None
+    on_behalf_of_name: str
+    trigger: str
+    action_label: str
+    from_state: str | None
+    from_label: str
+    to_state: str
+    to_label: str
+    comment: str
+
+
+@dataclass
+class TaskView:
+    """Who the instance waits on."""
+
+    id: int
+    state: str
+    state_label: str
+    kind: str
+    who: str
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass
+class InstanceView:
+    """Everything the instance page and the instance API show."""
+
+    id: int
+    title: str
+    workflow: str
+    workflow_label: str
+    definition_version: int
+    state: str
+    state_label: str
+    terminal: bool
+    version: int
+    subject_id: int
+    subject_name: str
+    unit_name: str
+    created_at: datetime
+    closed_at: datetime | None
+    events: list[EventView] = field(default_factory=list)
+    tasks: list[TaskView] = field(default_factory=list)
+    actions: list[ActionView] = field(default_factory=list)
+
+
+def state_label(spec: WorkflowSpec, state: str | None, locale: str) -> str:
+    """A state's label (its name when the version no longer has it)."""
+    if state is None:
+        return ""
+    found = spec.states.get(state)
+    return pick_label(found.label, locale) if found else state
+
+
+def action_label(spec: WorkflowSpec, trigger: str, locale: str) -> str:
+    """An action's label, including the engine's own events."""
+    if trigger in SPECIAL_TRIGGERS:
+        return gettext_for(locale)(SPECIAL_TRIGGERS[trigger])
+    found = spec.transition(trigger)
+    return pick_label(found.label, locale) if found else trigger
+
+
+def sign_off_fields(slot: SignOffSpec, locale: str, state: FormState) -> list[FieldView]:
+    """A signature's own inputs: which meaning (when there is a choice), and a disagreement."""
+    gettext = gettext_for(locale)
+    meanings: list[str] = list(getattr(slot, "meanings", [slot.meaning]))
+    fields: list[FieldView] = []
+    if len(meanings) > 1:
+        fields.append(FieldView(
+            name="meaning", label=gettext("Your signature"), type="choice", required=True,
+            value=state.values.get("meaning", meanings[0]), error=state.errors.get("meaning", ""),
+            choices=[(m, gettext(MEANING_LABELS.get(m, m))) for m in meanings],
+        ))
+    if "acknowledge" in meanings:
+        fields.append(FieldView(
+            name="disagreement", label=gettext("What you disagree with"), type="textarea",
+            value=state.values.get("disagreement", ""),
+            error=state.errors.get("disagreement", ""), max_length=5000,
+        ))
+    return fields
+
+
+def payload_names(spec: WorkflowSpec, trigger: str, state: str) -> list[str]:
+    """The form inputs an action reads from a posted form."""
+    t = spec.transition(trigger, state) or spec.transition(trigger)
+    if t is None:
+        return []
+    names = list(t.form)
+    if t.sign_offs:
+        names += ["meaning", "disagreement"]
+    return names
+
+
+def _people(session: Session, ids: set[int | None]) -> dict[int, Person]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))}
+
+
+def _units(session: Session, ids: set[int | None]) -> dict[int, OrgUnit]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.exec(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+
+
+def instance_view(
+    session: Session,
+    instance: WorkflowInstance,
+    reader: Person,
+    locale: str,
+    registry: Registry,
+    *,
+    form_trigger: str | None = None,
+    form_state: FormState | None = None,
+) -> InstanceView:
+    """Build the reader's view; `form_state` refills the form of `form_trigger` after an error."""
+    compiled = registry.compiled(session, instance.definition_id)
+    spec = compiled.spec
+    trail = service.events(db_session=session, instance=instance)
+    tasks = service.open_tasks(db_session=session, instance=instance)
+    actions = runtime.available_actions(session, instance, reader, registry)
+    people = _people(session, {instance.subject_id}
+                     | {e.actor_id for e in trail} | {e.on_behalf_of_id for e in trail}
+                     | {t.assignee_id for t in tasks} | {a.on_behalf_of_id for a in actions})
+    units = _units(session, {instance.org_unit_id} | {t.org_unit_id for t in tasks})
+    now = clock.now()
+    view = InstanceView(
+        id=instance.id,
+        title=instance.title,
+        workflow=instance.workflow,
+        workflow_label=pick_label(spec.label, locale),
+        definition_version=compiled.version,
+        state=instance.state,
+        state_label=state_label(spec, instance.state, locale),
+        terminal=spec.states[instance.state].terminal if instance.state in spec.states else False,
+        version=instance.version,
+        subject_id=instance.subject_id,
+        subject_name=person_name(people.get(instance.subject_id), locale),
+        unit_name=unit_name(units.get(instance.org_unit_id), locale),
+        created_at=instance.created_at,
+        closed_at=instance.closed_at,
+    )
+    for e in trail:
+        view.events.append(EventView(
+            seq=e.seq, at=e.at, actor_id=e.actor_id,
+            actor_name=person_name(people.get(e.actor_id), locale),
+            on_behalf_of_id=e.on_behalf_of_id,
+            on_behalf_of_name=person_name(people.get(e.on_behalf_of_id), locale),
+            trigger=e.trigger, action_label=action_label(spec, e.trigger, locale),
+            from_state=e.from_state, from_label=state_label(spec, e.from_state, locale),
+            to_state=e.to_state, to_label=state_label(spec, e.to_state, locale),
+            comment=e.comment,
+        ))
+    for t in tasks:
+        if t.assignee_id is not None:
+            who = person_name(people.get(t.assignee_id), locale)
+        elif t.group_kind and t.group_name:
+            who = (f"{seat_label(t.group_kind, t.group_name, registry.vocabulary, locale)}"
+                   f" · {unit_name(units.get(t.org_unit_id), locale)}")
+        else:
+            who = gettext_for(locale)("Nobody fits this step yet")
+        view.tasks.append(TaskView(
+            id=t.id, state=t.state, state_label=state_label(spec, t.state, locale), kind=t.kind,
+            who=who, due_at=t.due_at, overdue=t.due_at is not None and t.due_at < now,
+        ))
+    for action in actions:
+        t = action.transition
+        state = form_state if (form_state and t.trigger == form_trigger) else FormState()
+        fields = [spec_field(name, spec.fields[name], locale, state) for name in t.form]
+        if action.sign_off is not None:
+            fields += sign_off_fields(action.sign_off, locale, state)
+        view.actions.append(ActionView(
+            trigger=t.trigger, label=pick_label(t.label, locale), style=t.style,
+            on_behalf_of_id=action.on_behalf_of_id,
+            on_behalf_of_name=person_name(people.get(action.on_behalf_of_id), locale),
+            sign_off=action.sign_off is not None, fields=fields, message=state.message,
+        ))
+    return view

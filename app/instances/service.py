@@ -1,0 +1,78 @@
+"""Reading and acting on an instance on behalf of a signed-in person, visibility enforced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.engine import audit, runtime
+from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
+from app.errors import InstanceNotFound, StaleInstance
+from app.instances import access
+from app.org.models import Person
+
+
+def get_visible(*, db_session: Session, person: Person, instance_id: int) -> WorkflowInstance:
+    """The instance, if this person may see it; otherwise it does not exist for them."""
+    instance = db_session.get(WorkflowInstance, instance_id)
+    if instance is None or not access.can_view(db_session, person, instance):
+        raise InstanceNotFound("Case {id} does not exist or is not visible to you.",
+                               id=instance_id)
+    return instance
+
+
+def visible_instances(
+    *, db_session: Session, person: Person, workflow: str | None = None, limit: int = 200
+) -> list[WorkflowInstance]:
+    """The newest instances this person may see (optionally of one workflow)."""
+    query = select(WorkflowInstance).where(access.visible_filter(db_session, person))
+    if workflow:
+        query = query.where(WorkflowInstance.workflow == workflow)
+    query = query.order_by(WorkflowInstance.updated_at.desc()).limit(limit)
+    return list(db_session.exec(query))
+
+
+def events(*, db_session: Session, instance: WorkflowInstance) -> list[AuditEvent]:
+    """The audit trail, oldest first."""
+    return audit.trail(db_session, instance.id)
+
+
+def open_tasks(*, db_session: Session, instance: WorkflowInstance) -> list[Task]:
+    """Who the instance is waiting on now."""
+    return list(
+        db_session.exec(
+            select(Task)
+            .where(Task.instance_id == instance.id, Task.status == TaskStatus.open)
+            .order_by(Task.id)
+        )
+    )
+
+
+def take_action(
+    *,
+    db_session: Session,
+    person: Person,
+    instance_id: int,
+    trigger: str,
+    payload: dict[str, Any],
+    expected_version: int | None,
+    on_behalf_of_id: int | None,
+) -> runtime.FireResult:
+    """Fire an action as this person; an instance they cannot see is not found.
+
+    A stale version is reported before anything else: whatever else looks wrong to the
+    caller (the action is gone, the form changed) follows from acting on an old view.
+    """
+    instance = get_visible(db_session=db_session, person=person, instance_id=instance_id)
+    if expected_version is not None and expected_version != instance.version:
+        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    return runtime.fire(
+        db_session,
+        instance,
+        trigger,
+        person,
+        payload,
+        expected_version=expected_version,
+        on_behalf_of_id=on_behalf_of_id,
+    )

@@ -1,0 +1,88 @@
+"""HTML pages for any workflow instance: state, diagram, timeline, tasks, action forms."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from sqlmodel import Session
+
+from app.errors import InvalidTransition, StaleInstance, ValidationFailed
+from app.i18n import Message
+from app.instances import presenters, service
+from app.org.models import Person
+from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
+from app.web.forms import FormState
+from app.web.sessions import flash
+from app.web.templating import render
+from app.workflows_web.diagrams import diagram_svg
+
+router = APIRouter(include_in_schema=False)
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def instance_page(
+    request: Request, db: Session, user: Person, locale: str, instance_id: int, *,
+    form_trigger: str | None = None, form_state: FormState | None = None, notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    """Render the instance page, optionally refilling one action's form after an error."""
+    registry = request.app.state.registry
+    instance = service.get_visible(db_session=db, person=user, instance_id=instance_id)
+    view = presenters.instance_view(db, instance, user, locale, registry,
+                                    form_trigger=form_trigger, form_state=form_state)
+    if form_state and form_state.message and form_trigger not in {a.trigger for a in view.actions}:
+        notice = notice or form_state.message
+    compiled = registry.compiled(db, instance.definition_id)
+    diagram = Markup(diagram_svg(compiled, locale, instance.state))  # noqa: S704 - Graphviz SVG
+    return render(request, "instances/detail.html",
+                  {"view": view, "diagram": diagram, "notice": notice}, status_code=status_code)
+
+
+@router.get("/instances/{instance_id}")
+def show(
+    instance_id: int, request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
+) -> Response:
+    """The instance page."""
+    return instance_page(request, db, user, locale, instance_id)
+
+
+@router.post("/instances/{instance_id}/actions/{trigger}")
+def act(
+    instance_id: int, trigger: str, request: Request, db: SessionDep, user: CurrentUser,
+    locale: LocaleDep, gettext: GettextDep, form: FormDep,
+) -> Response:
+    """Take an action from its form; on an error show the same page with the input kept."""
+    instance = service.get_visible(db_session=db, person=user, instance_id=instance_id)
+    spec = request.app.state.registry.compiled(db, instance.definition_id).spec
+    names = presenters.payload_names(spec, trigger, instance.state)
+    values = {name: form[name] for name in names if name in form}
+    try:
+        result = service.take_action(
+            db_session=db, person=user, instance_id=instance_id, trigger=trigger,
+            payload=values, expected_version=_int_or_none(form.get("expected_version")),
+            on_behalf_of_id=_int_or_none(form.get("on_behalf_of_id")),
+        )
+    except StaleInstance as exc:
+        db.rollback()
+        return instance_page(request, db, user, locale, instance_id,
+                             notice=exc.text(gettext), status_code=409)
+    except (ValidationFailed, InvalidTransition) as exc:
+        db.rollback()
+        state = FormState.from_error(exc, values, gettext)
+        return instance_page(request, db, user, locale, instance_id, form_trigger=trigger,
+                             form_state=state, status_code=exc.status_code)
+    label = presenters.action_label(spec, trigger, locale)
+    to_label = presenters.state_label(spec, result.to_state, locale)
+    if result.completed:
+        flash(request, Message("{action}: done. The case is now “{state}”.",
+                               {"action": label, "state": to_label}))
+    else:
+        flash(request, Message("Your signature is recorded; others still need to sign."))
+    return RedirectResponse(f"/instances/{instance_id}", status_code=303)

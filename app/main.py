@@ -1,0 +1,131 @@
+"""The web application: routers, sessions, CSRF, error mapping, and the start-up hooks."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+from app import clock
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.db import make_engine, transaction
+from app.engine import runtime
+from app.engine.registry import Registry
+from app.models import load_all_models
+from app.web.csrf import verify_csrf
+from app.web.errors import install_error_handlers
+from app.web.sessions import install_sessions
+
+log = logging.getLogger("stepwise")
+
+STATIC_DIR = PROJECT_ROOT / "app" / "static"
+
+# Each module that exists and exposes `router` is mounted; a domain adds its routes by adding
+# a module here, not by editing create_app.
+ROUTER_MODULES = (
+    "app.auth.views",
+    "app.tasks.routes",
+    "app.tasks.views",
+    "app.workflows_web.routes",
+    "app.workflows_web.views",
+    "app.instances.routes",
+    "app.instances.views",
+    "app.org.routes",
+    "app.org.views",
+    "app.plans.routes",
+    "app.plans.views",
+    "app.promotions.routes",
+    "app.promotions.views",
+    "app.assessments.routes",
+    "app.assessments.views",
+    "app.reminders.routes",
+    "app.reminders.views",
+    "app.notifications.routes",
+    "app.notifications.views",
+    "app.reports.routes",
+    "app.reports.views",
+)
+
+
+def start_background_jobs(app: FastAPI) -> None:
+    """Start the scheduler's sweep jobs (reminders, escalations, outbox): filled in later."""
+    return None
+
+
+def stop_background_jobs(app: FastAPI) -> None:
+    """Stop whatever `start_background_jobs` started: filled in later."""
+    return None
+
+
+def sync_definitions(app: FastAPI) -> None:
+    """Store a version for every new or changed workflow file, in one transaction."""
+    with transaction(app.state.engine) as session:
+        app.state.registry.sync(session)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start-up: sync workflow definitions, start background jobs; shutdown: stop them."""
+    sync_definitions(app)
+    start_background_jobs(app)
+    try:
+        yield
+    finally:
+        stop_background_jobs(app)
+        if app.state.owns_engine:
+            app.state.engine.dispose()
+
+
+def _include_routers(app: FastAPI) -> None:
+    for module_name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if module_name.startswith(exc.name or "\0"):
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application for the given settings and database (defaults: the environment)."""
+    settings = settings or get_settings()
+    load_all_models()
+    clock.set_timezone(settings.timezone)
+    registry = Registry(settings.workflows_dir)
+    registry.load()  # a broken workflow file stops start-up with every problem listed
+    runtime.set_registry(registry)
+
+    app = FastAPI(
+        title="Stepwise",
+        summary="Workflow and approval engine for the performance-improvement cycle",
+        version="0.1.0",
+        debug=False,
+        lifespan=lifespan,
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.owns_engine = engine is None
+    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
+    app.state.registry = registry
+
+    install_sessions(app, settings)
+    install_error_handlers(app)
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """The start page is the reader's own work."""
+        return RedirectResponse("/tasks", status_code=303)
+
+    _include_routers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Web plumbing shared by every page and API route: sessions, CSRF, locale, templates, errors."""

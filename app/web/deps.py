@@ -1,0 +1,142 @@
+"""Request-scoped dependencies: the unit of work, the signed-in person, the reader's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.errors import NotAuthenticated
+from app.i18n import LOCALES, gettext_for, negotiate
+from app.org.models import Person
+from app.web.sessions import LANG_KEY, USER_KEY, USER_LOCALE_KEY
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+def app_engine(request: Request) -> Engine:
+    """The database engine the app was created with."""
+    return request.app.state.engine
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: commit when the handler returns, roll back on error.
+
+    A view that catches a domain error to re-render its form must call `rollback()` itself.
+    """
+    with Session(app_engine(request), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit
+# becomes an error response and the next request always sees the committed data.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+def fallback_locale(request: Request) -> str:
+    """The locale without a database: chosen language, signed-in locale, browser, default."""
+    session = request.scope.get("session") or {}
+    for key in (LANG_KEY, USER_LOCALE_KEY):
+        if session.get(key) in LOCALES:
+            return session[key]
+    return negotiate(request.headers.get("accept-language"), app_settings(request).default_locale)
+
+
+def page_locale(request: Request) -> str:
+    """The locale this request is answered in (set once the reader is known)."""
+    locale = getattr(request.state, "locale", None)
+    return locale if locale in LOCALES else fallback_locale(request)
+
+
+def resolve_locale(request: Request, person: Person | None) -> str:
+    """A language picked with the switch wins, then the person's own, then the browser's."""
+    session = request.scope.get("session") or {}
+    if session.get(LANG_KEY) in LOCALES:
+        return session[LANG_KEY]
+    if person is not None and person.locale in LOCALES:
+        return person.locale
+    return negotiate(request.headers.get("accept-language"), app_settings(request).default_locale)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A plain snapshot of the signed-in person for templates (safe after a rollback)."""
+
+    id: int
+    employee_no: str
+    name: str
+    name_en: str
+    is_admin: bool
+
+    def display_name(self, locale: str) -> str:
+        """The name in the reader's language."""
+        return self.name if locale == "zh_CN" or not self.name_en else self.name_en
+
+
+def optional_user(request: Request, db: SessionDep) -> Person | None:
+    """The signed-in person, or None; also fixes the request's locale."""
+    user_id = request.session.get(USER_KEY)
+    person = db.get(Person, user_id) if isinstance(user_id, int) else None
+    if person is not None and not person.active:
+        person = None
+    if person is None and user_id is not None:
+        request.session.pop(USER_KEY, None)
+    request.state.user = (
+        Viewer(person.id, person.employee_no, person.name, person.name_en, person.is_admin)
+        if person is not None and person.id is not None
+        else None
+    )
+    request.state.locale = resolve_locale(request, person)
+    return person
+
+
+OptionalUser = Annotated[Person | None, Depends(optional_user)]
+
+
+def current_user(person: OptionalUser) -> Person:
+    """The signed-in person; pages redirect to sign-in, the API answers 401."""
+    if person is None:
+        raise NotAuthenticated("Please sign in to continue.")
+    return person
+
+
+CurrentUser = Annotated[Person, Depends(current_user)]
+
+
+def request_locale(request: Request, _person: OptionalUser) -> str:
+    """The reader's locale (zh_CN or en)."""
+    return page_locale(request)
+
+
+LocaleDep = Annotated[str, Depends(request_locale)]
+
+
+def request_gettext(locale: LocaleDep) -> Callable[[str], str]:
+    """gettext in the reader's language, for messages built in Python."""
+    return gettext_for(locale)
+
+
+GettextDep = Annotated[Callable[[str], str], Depends(request_gettext)]
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """A posted form's text fields (the last value wins when a name repeats)."""
+    form = await request.form()
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+FormDep = Annotated[dict[str, str], Depends(form_data)]

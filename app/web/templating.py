@@ -1,0 +1,126 @@
+"""Jinja2 pages: autoescaped, translated per request with the i18n extension."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from app import clock
+from app.config import PROJECT_ROOT
+from app.i18n import LOCALES, Message, translations
+from app.web.csrf import CSRF_FIELD, csrf_token
+from app.web.deps import page_locale
+from app.web.sessions import pop_flashes
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+@pass_context
+def _gettext(ctx: Context, message: str) -> str:
+    """gettext bound to the rendering request's catalogue (see `render`)."""
+    return ctx["translations"].gettext(message)
+
+
+@pass_context
+def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
+    """ngettext bound to the rendering request's catalogue."""
+    return ctx["translations"].ngettext(singular, plural, n)
+
+
+@pass_context
+def _csrf_field(ctx: Context) -> Markup:
+    """The hidden CSRF input every POST form carries."""
+    token = csrf_token(ctx["request"])
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+@pass_context
+def _translate(ctx: Context, message: Message | str) -> str:
+    """A Message (or msgid) in the reader's language."""
+    gettext = ctx["translations"].gettext
+    return message.render(gettext) if isinstance(message, Message) else gettext(message)
+
+
+def local_datetime(value: datetime | None) -> str:
+    """An instant shown in the organisation's timezone, minutes precision."""
+    if value is None:
+        return ""
+    return value.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(value: datetime | date | None) -> str:
+    """A date (or an instant's local date) as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(clock.zone()).date()
+    return value.isoformat()
+
+
+def make_environment() -> Environment:
+    """The one template environment: autoescape on, i18n extension, our filters."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True  # same whitespace rule as babel.cfg extraction
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["csrf_field"] = _csrf_field
+    env.globals["translate"] = _translate
+    env.filters["localdatetime"] = local_datetime
+    env.filters["localdate"] = local_date
+    return env
+
+
+templates = Jinja2Templates(env=make_environment())
+
+
+def language_links(request: Request, current: str) -> list[dict[str, Any]]:
+    """Links that switch the language and stay on the same page."""
+    links = []
+    for locale in LOCALES:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        query.append(("lang", locale))
+        links.append({
+            "locale": locale,
+            "name": LANGUAGE_NAMES[locale],
+            "url": f"{request.url.path}?{urlencode(query)}",
+            "current": locale == current,
+        })
+    return links
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """What every page needs: reader, locale, catalogue, flashes, language links."""
+    locale = page_locale(request)
+    return {
+        "request": request,
+        "locale": locale,
+        "html_lang": "zh-CN" if locale == "zh_CN" else "en",
+        "translations": translations(locale),
+        "user": getattr(request.state, "user", None),
+        "flashes": pop_flashes(request) if "session" in request.scope else [],
+        "language_links": language_links(request, locale),
+        "demo_mode": request.app.state.settings.demo_mode,
+    }
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page in the reader's language."""
+    merged = base_context(request)
+    merged.update(context or {})
+    return templates.TemplateResponse(request, name, merged, status_code=status_code)

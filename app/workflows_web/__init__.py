@@ -1,0 +1,1 @@
+"""The workflows page: every current definition with its states, actions and diagram."""
