@@ -1,0 +1,440 @@
+"""The `stepwise` command: serve, migrate, demo data, workflow checks and CSV imports."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import clock
+from app.config import Settings, get_settings
+from app.errors import DefinitionError, DomainError, ImportFailed
+
+app = typer.Typer(
+    name="stepwise",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+workflows_app = typer.Typer(
+    help="Check workflow definition files and show what they define.", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="Import the organisation tree and people from CSV files (UTF-8, Excel's BOM is fine).",
+    no_args_is_help=True,
+)
+app.add_typer(workflows_app, name="workflows")
+app.add_typer(import_app, name="import")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one clear line on stderr and stop with exit code 1."""
+    err.print(f"Error: {message}", markup=False)
+    raise typer.Exit(1)
+
+
+def _database_problem(exc: SQLAlchemyError) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return f"the database has no tables yet ({text}); run `stepwise migrate` first"
+    return f"database error: {text}"
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn expected failures (bad input, unreachable database, missing file) into one line."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except DefinitionError as exc:
+        fail("\n".join(exc.problems))
+    except DomainError as exc:
+        fail(exc.text())
+    except SQLAlchemyError as exc:
+        fail(_database_problem(exc))
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    clock.set_timezone(settings.timezone)
+    return settings
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar, handed out as the (done, total) callback importers call."""
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"stepwise {version('stepwise')}")
+        except PackageNotFoundError:
+            out.print("stepwise (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Stepwise: workflow and approval engine for the performance-improvement cycle.
+
+    Settings come from STEPWISE_* environment variables (or a .env file): STEPWISE_DATABASE_URL,
+    STEPWISE_VAR_DIR, STEPWISE_WORKFLOWS_DIR, STEPWISE_ENVIRONMENT, STEPWISE_SECRET_KEY…
+    """
+
+
+# --- serve, migrate, demo --------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (PostgreSQL only for more than one).", min=1)
+    ] = 1,
+) -> None:
+    """Run the web application (uvicorn) on the configured database.
+
+    The database must be migrated first (`stepwise migrate`).
+    """
+    with friendly_errors():
+        settings = _settings()
+        if importlib.util.find_spec("app.main") is None:
+            fail("the web application (app/main.py) is not available in this installation")
+        if workers > 1 and settings.is_sqlite:
+            fail("more than one worker needs PostgreSQL; SQLite allows one writer process")
+        from app.migrations.runner import current_revision, head_revision
+
+        current, newest = current_revision(settings.database_url), head_revision()
+        if current != newest:
+            fail(
+                f"the database at {_safe_url(settings.database_url)} is at revision "
+                f"{current or 'none'}, the newest is {newest}: run `stepwise migrate` first"
+            )
+    import uvicorn
+
+    out.print(f"Stepwise on http://{host}:{port} ({_safe_url(settings.database_url)})")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the newest revision (safe to run again)."""
+    with friendly_errors():
+        settings = _settings()
+        if settings.is_sqlite:
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+        from app.migrations.runner import current_revision, head_revision, upgrade
+
+        url = settings.database_url
+        before = current_revision(url)
+        upgrade(url)
+        newest = head_revision()
+    where = _safe_url(url)
+    if before == newest:
+        out.print(f"✓ {where} is already at the newest revision {newest}.")
+    else:
+        out.print(f"✓ {where} migrated from {before or 'empty'} to {newest}.")
+
+
+@app.command()
+def demo() -> None:
+    """Fill the database with a demo bank: ~40 people in every role and plans in every state.
+
+    Runs `migrate` first. Safe to run again: an existing demo bank is left as it is.
+    Every demo account's password is "demo". Refused when STEPWISE_ENVIRONMENT=production.
+    """
+    with friendly_errors():
+        settings = _settings()
+        if settings.environment == "production":
+            fail("refusing to add demo data to a production database")
+        from app.db import make_engine, transaction
+        from app.demo import seed_demo
+        from app.engine import runtime
+        from app.engine.registry import Registry
+        from app.migrations.runner import upgrade
+        from app.models import load_all_models
+
+        if settings.is_sqlite:
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database_url)
+        load_all_models()
+        registry = Registry(settings.workflows_dir)
+        registry.load()
+        runtime.set_registry(registry)
+        engine = make_engine(settings.database_url)
+        try:
+            with progress_bar("Building the demo bank") as advance:
+                with transaction(engine) as session:
+                    report = seed_demo(session, registry, progress=advance)
+        finally:
+            engine.dispose()
+    if not report.created:
+        out.print(f"✓ The demo bank ({report.head_office}) is already there: nothing changed.")
+        return
+    out.print(
+        f"✓ Demo bank created: {report.units} units, {report.people} people, "
+        f"{report.plans} improvement plans."
+    )
+    out.print(
+        "  Sign in as admin, hr01, sup01, cm01, tel01… with the password 'demo' "
+        "(STEPWISE_DEMO_MODE=true lists the accounts on the sign-in page)."
+    )
+
+
+# --- workflows -------------------------------------------------------------------------------
+
+
+def _vocabulary_for(path: Path, settings: Settings) -> Any:
+    from app.engine.definitions import load_vocabulary
+
+    beside = path.parent / "organisation.yaml"
+    return load_vocabulary(beside if beside.exists() else settings.workflows_dir
+                           / "organisation.yaml")
+
+
+@workflows_app.command("check")
+def workflows_check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files to check (default: every one in the workflows dir)."),
+    ] = None,
+) -> None:
+    """Validate workflow files: shape, names, actors, reachability. Exit 1 on any problem.
+
+    Each problem names the file and the place in it (e.g. transitions[3] (sign).actors[0]).
+    """
+    from app.engine.definitions import load_file, workflow_files
+
+    with friendly_errors():
+        settings = _settings()
+        paths = list(files or workflow_files(settings.workflows_dir))
+        if not paths:
+            fail(f"no workflow files in {settings.workflows_dir}")
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for path in paths:
+            if not path.is_file():
+                problems.append(f"{path}: no such file")
+                continue
+            try:
+                loaded = load_file(path, _vocabulary_for(path, settings))
+            except DefinitionError as exc:
+                problems += exc.problems
+                continue
+            name = loaded.spec.workflow
+            if name in seen:
+                problems.append(f"{path.name}: workflow '{name}' is already in {seen[name]}")
+                continue
+            seen[name] = path.name
+            out.print(
+                f"✓ {path.name}: {name} ({len(loaded.spec.states)} states, "
+                f"{len(loaded.spec.transitions)} actions)",
+                markup=False,
+            )
+    for problem in problems:
+        out.print(f"✗ {problem}", markup=False)
+    if problems:
+        out.print(f"{len(problems)} problem(s) found.", markup=False)
+        raise typer.Exit(1)
+
+
+def _labels(labels: dict[str, str] | None) -> str:
+    if not labels:
+        return ""
+    return " / ".join(v for v in (labels.get("en"), labels.get("zh")) if v)
+
+
+def _condition(when: Any) -> str:
+    if when is None:
+        return "otherwise"
+    if isinstance(when, str):
+        return f"guard {when}"
+    data = when.model_dump(exclude_none=True, by_alias=True)
+    subject = f"field {data.pop('field')}" if "field" in data else f"context {data.pop('context')}"
+    return subject + " " + " ".join(f"{op} {value}" for op, value in data.items())
+
+
+def _deadline(policy: Any) -> str:
+    if policy is None:
+        return ""
+    parts = [f"due in {policy.due_in_working_days} working days"
+             if policy.due_on_field is None else f"due on field {policy.due_on_field}"]
+    if policy.remind_before:
+        parts.append("remind " + ", ".join(str(d) for d in policy.remind_before) + " days before")
+    if policy.remind_every_overdue:
+        parts.append(f"then every {policy.remind_every_overdue} days overdue")
+    for rung in policy.escalate:
+        parts.append(f"escalate after {rung.after_working_days} to {rung.to}")
+    return "; ".join(parts)
+
+
+@workflows_app.command("show")
+def workflows_show(
+    name: Annotated[str, typer.Argument(help="The workflow's name, e.g. improvement_plan.")],
+) -> None:
+    """Show a workflow's states, actions, actors, forms, sign-offs and deadlines as tables."""
+    from app.engine.definitions import load_file, workflow_files
+
+    with friendly_errors():
+        settings = _settings()
+        found = None
+        names = []
+        for path in workflow_files(settings.workflows_dir):
+            loaded = load_file(path, _vocabulary_for(path, settings))
+            names.append(loaded.spec.workflow)
+            if loaded.spec.workflow == name:
+                found = loaded
+        if found is None:
+            fail(f"no workflow named '{name}' (known: {', '.join(sorted(names)) or 'none'})")
+    spec = found.spec
+    out.print(f"[bold]{spec.workflow}[/bold] — {_labels(spec.label)}  ({found.origin})")
+    if spec.description:
+        out.print(_labels(spec.description), markup=False)
+
+    states = Table(title="States", show_lines=False)
+    for column in ("state", "label", "end", "deadline"):
+        states.add_column(column)
+    for state_name, state in spec.states.items():
+        marker = "initial" if state_name == spec.initial else ""
+        states.add_row(state_name, _labels(state.label), "yes" if state.terminal else marker,
+                       _deadline(state.deadline))
+    out.print(states)
+
+    actions = Table(title="Actions", show_lines=True)
+    for column in ("action", "from", "to", "who may act", "form", "sign-offs / guards"):
+        actions.add_column(column)
+    for t in spec.transitions:
+        destinations = t.dest or "\n".join(f"{r.dest} ({_condition(r.when)})" for r in t.routes)
+        extras = [f"{s.signer}: {s.meaning}" for s in t.sign_offs]
+        extras += [f"guard {g}" for g in t.guards]
+        label = f"{t.trigger}\n{_labels(t.label)}" + ("\n(optional)" if t.optional else "")
+        actions.add_row(label, ", ".join(t.sources), destinations, "\n".join(t.actors),
+                        ", ".join(t.form), "\n".join(extras))
+    out.print(actions)
+
+    if spec.fields:
+        fields = Table(title="Form fields")
+        for column in ("field", "type", "required", "label", "choices"):
+            fields.add_column(column)
+        for field_name, field in spec.fields.items():
+            fields.add_row(field_name, field.type, "yes" if field.required else "",
+                           _labels(field.label), ", ".join(field.choices))
+        out.print(fields)
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def _run_import(kind: str, file: Path) -> None:
+    from app.db import make_engine, transaction
+    from app.models import load_all_models
+    from app.org.importer import import_org, import_people
+
+    importer = import_org if kind == "org" else import_people
+    with friendly_errors():
+        settings = _settings()
+        load_all_models()
+        engine = make_engine(settings.database_url)
+        try:
+            with progress_bar(f"Importing {file.name}") as advance:
+                with transaction(engine) as session:
+                    report = importer(session, file, progress=advance)
+        except ImportFailed as exc:
+            _print_rejections(exc)
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+    out.print(
+        f"✓ {file.name}: {report.total} {report.what}: {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged.",
+        markup=False,
+    )
+
+
+def _print_rejections(exc: ImportFailed) -> None:
+    if exc.rejected:
+        table = Table(title="Rejected rows")
+        table.add_column("line", justify="right")
+        table.add_column("reason")
+        for line, reason in exc.rejected:
+            table.add_row(str(line), reason)
+        out.print(table)
+    err.print(f"Error: {exc.text()}", markup=False)
+
+
+@import_app.command("org")
+def import_org_command(
+    file: Annotated[Path, typer.Argument(help="org.csv: code, name, name_en, kind, parent_code.")],
+) -> None:
+    """Create or update org units by code; rows may come in any order. All or nothing.
+
+    kind is one of head_office, province, branch, sub_branch, outlet, department;
+    parent_code is empty for the head office.
+    """
+    _run_import("org", file)
+
+
+@import_app.command("people")
+def import_people_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="people.csv: employee_no, name, name_en, email, locale, org_unit_code, post, "
+            "grade, supervisor_no, roles, password."
+        ),
+    ],
+) -> None:
+    """Create or update people by employee number, with supervisors and roles. All or nothing.
+
+    roles lists the person's roles and committee seats, separated by ';', e.g.
+    "role:hr@BR01;committee:leadership_group@BR01" (names from workflows/organisation.yaml);
+    it replaces the roles the person held. password is optional and stored only as a hash.
+    Import the org units first.
+    """
+    _run_import("people", file)
+
+
+if __name__ == "__main__":
+    app()

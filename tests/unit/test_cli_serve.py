@@ -1,0 +1,55 @@
+"""`stepwise serve`: refuses what cannot work, else runs the app factory under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings pointing at an empty var/ directory with its own SQLite database."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("STEPWISE_VAR_DIR", str(var))
+    monkeypatch.setenv("STEPWISE_DATABASE_URL", f"sqlite:///{var / 'stepwise.db'}")
+    get_settings.cache_clear()
+    yield var
+    get_settings.cache_clear()
+
+
+def test_serve_refuses_an_unmigrated_database(var_dir: Path) -> None:
+    result = runner.invoke(app, ["serve"])
+
+    assert result.exit_code == 1
+    assert "run `stepwise migrate` first" in result.stderr
+
+
+def test_serve_refuses_several_workers_on_sqlite(var_dir: Path) -> None:
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+
+    assert result.exit_code == 1
+    assert "needs PostgreSQL" in result.stderr
+
+
+def test_serve_runs_the_app_factory_under_uvicorn(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    runner.invoke(app, ["migrate"])
+
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8080"])
+
+    assert result.exit_code == 0, result.output
+    assert calls == [(("app.main:create_app",),
+                      {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1})]
