@@ -5,22 +5,28 @@ from __future__ import annotations
 import difflib
 import hashlib
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlmodel import Session, select
 
 from app import clock
-from app.config import get_settings
+from app.engine import runtime
 from app.engine.audit import canonical_json, sha256_hex
 from app.org.models import Person
 from app.plans.models import Cause, Gap, ImprovementPlan, Method, PlanVersion, Step
 
 
-@lru_cache
 def cause_catalogue() -> dict[str, dict[str, dict[str, str]]]:
-    """The cause catalogue per side (workflows/cause_catalogue.yaml)."""
-    path = get_settings().workflows_dir / "cause_catalogue.yaml"
+    """The cause catalogue per side (cause_catalogue.yaml beside the workflow files)."""
+    return _load_catalogue(runtime.get_registry().directory / "cause_catalogue.yaml")
+
+
+@lru_cache
+def _load_catalogue(path: Path) -> dict[str, dict[str, dict[str, str]]]:
+    if not path.exists():
+        return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 

@@ -86,7 +86,9 @@ def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: st
                            for r in bundle.indicators],
             "measures": [_row(r) for r in bundle.measures],
             "trainings": [_row(r) for r in bundle.trainings],
-            "problems": [_row(r) for r in bundle.problems],
+            "problems": [{**_row(r), "indicator": next(
+                (i.indicator for i in bundle.indicators if i.id == r.indicator_id), "")}
+                for r in bundle.problems],
             "targets": [_row(r) for r in bundle.targets],
         },
         "problems": problems,
