@@ -24,4 +24,5 @@ MODEL_MODULES = (
     "app.assessments.models",
     "app.reminders.models",
     "app.notifications.models",
+    "app.calendar.models",
 )

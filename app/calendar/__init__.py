@@ -1,0 +1,1 @@
+"""The organisation's working-day calendar: HR corrections over the official holidays."""

@@ -1,0 +1,220 @@
+"""Working days on the Chinese calendar: official holidays and make-up days (调休), HR's word last.
+
+The `holidays` package knows each year's State Council notice (days off and the weekend days
+worked instead) once it is published; a year it does not know falls back to weekends only.
+HR corrections (table `calendar_day`) override both, date by date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import holidays
+from sqlmodel import Session, select
+
+from app import clock
+from app.calendar.models import CalendarDay
+from app.engine import runtime
+from app.engine.models import WorkflowInstance
+from app.engine.registry import CompiledWorkflow
+
+OFFICIAL_FROM = 2001  # the package checks China against the official notices from 2001 on
+SEARCH_LIMIT = 3660  # days; a calendar with no working day in ten years is a data error
+END_OF_DAY = time(23, 59, 59)
+
+
+class Source:
+    """Where a day's status comes from."""
+
+    hr = "hr"
+    official = "official"
+    weekend_fallback = "weekends_only"
+
+
+@lru_cache(maxsize=1)
+def official_years() -> frozenset[int]:
+    """Years whose official arrangement (holidays and make-up days) the package holds."""
+    try:
+        from holidays.countries.china import ChinaStaticHolidays
+    except ImportError:  # pragma: no cover - a package layout change degrades to weekends
+        return frozenset()
+    specials = getattr(ChinaStaticHolidays, "special_public_holidays", None) or {}
+    if not specials:
+        return frozenset()
+    return frozenset(range(OFFICIAL_FROM, max(specials) + 1))
+
+
+@lru_cache(maxsize=64)
+def official_year(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
+    """(days off, weekend days worked) of a year with a published notice, else None."""
+    if year not in official_years():
+        return None
+    china = holidays.China(years=year)
+    days_off = frozenset(d for d in china if d.year == year)
+    make_up = frozenset(d for d in china.weekend_workdays if d.year == year)
+    return days_off, make_up
+
+
+def official_is_working_day(day: date) -> tuple[bool, str]:
+    """The official status of a day and its source, before HR corrections."""
+    year = official_year(day.year)
+    if year is None:
+        return day.weekday() < 5, Source.weekend_fallback
+    days_off, make_up = year
+    if day in make_up:
+        return True, Source.official
+    return day.weekday() < 5 and day not in days_off, Source.official
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(year: int, language: str) -> dict[date, str]:
+    return dict(holidays.China(years=year, language=language).items())
+
+
+def holiday_name(day: date, locale: str = "zh_CN") -> str:
+    """The official name of a public holiday in the reader's language, or ''."""
+    if official_year(day.year) is None:
+        return ""
+    return _holiday_names(day.year, "zh_CN" if locale.startswith("zh") else "en_US").get(day, "")
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """The official calendar with HR's corrections applied; pure and cheap to query."""
+
+    corrections: Mapping[date, bool] = field(default_factory=dict)
+
+    def source(self, day: date) -> str:
+        """Who decides this day: HR, the official notice, or the weekends-only fallback."""
+        if day in self.corrections:
+            return Source.hr
+        return official_is_working_day(day)[1]
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether people work on this day."""
+        corrected = self.corrections.get(day)
+        if corrected is not None:
+            return corrected
+        return official_is_working_day(day)[0]
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after start (before it when n < 0); n = 0: start or the next
+        working day."""
+        step = 1 if n >= 0 else -1
+        remaining = abs(n)
+        day = start
+        if remaining == 0:
+            return self._search(day, 1, include_start=True)
+        for _ in range(remaining):
+            day = self._search(day, step, include_start=False)
+        return day
+
+    def last_working_day_on_or_before(self, day: date) -> date:
+        """The day itself if worked, else the working day before it."""
+        return self._search(day, -1, include_start=True)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days d with a < d <= b (negative when b is before a)."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        count = 0
+        day = a + timedelta(days=1)
+        while day <= b:
+            count += self.is_working_day(day)
+            day += timedelta(days=1)
+        return count
+
+    def _search(self, day: date, step: int, *, include_start: bool) -> date:
+        if include_start and self.is_working_day(day):
+            return day
+        for _ in range(SEARCH_LIMIT):
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                return day
+        raise ValueError(f"no working day within {SEARCH_LIMIT} days of {day}")
+
+
+def load(session: Session) -> WorkingCalendar:
+    """The calendar with every HR correction (a small table: only corrected dates)."""
+    rows = session.exec(select(CalendarDay.date, CalendarDay.is_working_day))
+    return WorkingCalendar({day: bool(working) for day, working in rows})
+
+
+def is_working_day(session: Session, day: date) -> bool:
+    """Whether people work on this day (HR corrections included)."""
+    return load(session).is_working_day(day)
+
+
+def add_working_days(session: Session, start: date, n: int) -> date:
+    """The n-th working day after start (HR corrections included)."""
+    return load(session).add_working_days(start, n)
+
+
+def working_days_between(session: Session, a: date, b: date) -> int:
+    """Working days in (a, b] (HR corrections included)."""
+    return load(session).working_days_between(a, b)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight at the start of a day in the organisation's timezone."""
+    return datetime.combine(day, time(0, 0), tzinfo=clock.zone())
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of a day in the organisation's timezone (a deadline's instant)."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=clock.zone())
+
+
+def local_date(at: datetime) -> date:
+    """The date of an instant in the organisation's timezone."""
+    return at.astimezone(clock.zone()).date()
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return local_date(value) if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def due_date_from_field(instance: WorkflowInstance, field_name: str) -> date | None:
+    """A date the instance carries in its context (set at start, or by an action's form)."""
+    context = instance.context or {}
+    return _as_date(context.get(field_name)) or _as_date(context.get(f"last_{field_name}"))
+
+
+def compute_due(
+    session: Session, compiled: CompiledWorkflow, instance: WorkflowInstance
+) -> datetime | None:
+    """The engine's due calculator: end of the N-th working day from today, or the field's day."""
+    policy = compiled.spec.states[instance.state].deadline
+    if policy is None:
+        return None
+    if policy.due_in_working_days is not None:
+        day = load(session).add_working_days(clock.today(), policy.due_in_working_days)
+        return end_of_day(day)
+    assert policy.due_on_field is not None
+    day = due_date_from_field(instance, policy.due_on_field)
+    return end_of_day(day) if day else None
+
+
+def install_due_calculator() -> None:
+    """Make the engine set Task.due_at through this calendar (idempotent)."""
+    if compute_due not in runtime.due_calculator:
+        runtime.due_calculator.insert(0, compute_due)
+
+
+def uninstall_due_calculator() -> None:
+    """Remove the calculator again (tests)."""
+    while compute_due in runtime.due_calculator:
+        runtime.due_calculator.remove(compute_due)

@@ -1,0 +1,193 @@
+"""Single-use action links: minted per recipient and task, stored hashed, checked before acting."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from app.engine import runtime
+from app.engine.definitions import TransitionSpec, WorkflowSpec
+from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
+from app.engine.registry import Registry
+from app.engine.runtime import Action, FireResult
+from app.errors import NotAllowed, NotAuthenticated, TokenExpired
+from app.notifications.models import ActionLink
+from app.org.models import Person
+from app.reminders.recipients import task_people
+
+TOKEN_BYTES = 32
+
+
+class LinkStatus:
+    """What opening a link finds."""
+
+    ready = "ready"
+    used = "used"
+    expired = "expired"
+    overtaken = "overtaken"  # the case moved on, or the task closed
+    reassigned = "reassigned"  # the task is now someone else's
+    unknown = "unknown"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: its SHA-256 (a database leak reveals no usable link)."""
+    return hashlib.sha256(token.encode("ascii", "ignore")).hexdigest()
+
+
+def final_outcome(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
+    """Whether an action can end the case (a decision, an appointment): those need a login."""
+    return any(spec.states[dest].terminal for dest in transition.destinations)
+
+
+def mint(session: Session, *, person: Person, task: Task, instance: WorkflowInstance,
+         action: Action, spec: WorkflowSpec, now: datetime, lifetime: timedelta,
+         message_id: int | None = None) -> str:
+    """Create a link for one person to take one action on one task; the token (shown once)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(ActionLink(
+        token_hash=hash_token(token),
+        person_id=person.id,
+        task_id=task.id,
+        instance_id=instance.id,
+        trigger=action.transition.trigger,
+        state=task.state,
+        on_behalf_of_id=action.on_behalf_of_id,
+        requires_login=final_outcome(spec, action.transition),
+        expires_at=now + lifetime,
+        message_id=message_id,
+        created_at=now,
+    ))
+    return token
+
+
+def link_actions(session: Session, instance: WorkflowInstance, task: Task, person: Person,
+                 registry: Registry | None = None) -> list[Action]:
+    """The task's actions this person may take now (optional side actions are not offered)."""
+    out = []
+    for action in runtime.available_actions(session, instance, person, registry):
+        t = action.transition
+        if t.optional:
+            continue
+        names = [s.signer for s in t.sign_offs] if t.sign_offs else t.actors
+        if task.actor_expr and task.actor_expr not in names:
+            continue
+        if task.kind == "sign_off" and not t.sign_offs:
+            continue
+        out.append(action)
+    return out
+
+
+@dataclass
+class LinkView:
+    """Everything a link page shows: the link, its case, and what became of it."""
+
+    status: str
+    link: ActionLink | None = None
+    instance: WorkflowInstance | None = None
+    task: Task | None = None
+    person: Person | None = None
+    transition: TransitionSpec | None = None
+    spec: WorkflowSpec | None = None
+    action: Action | None = None
+    acted: AuditEvent | None = None
+    current_people: list[Person] = field(default_factory=list)
+
+    @property
+    def needs_login(self) -> bool:
+        """Final outcomes are never decided by a link alone."""
+        return bool(self.link and self.link.requires_login)
+
+
+def find(session: Session, token: str) -> ActionLink | None:
+    """The link a token belongs to."""
+    if not token or len(token) > 200:
+        return None
+    return session.exec(
+        select(ActionLink).where(ActionLink.token_hash == hash_token(token))
+    ).first()
+
+
+def _first_event_since(session: Session, link: ActionLink) -> AuditEvent | None:
+    return session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.instance_id == link.instance_id, AuditEvent.at >= link.created_at,
+               AuditEvent.trigger != "start")
+        .order_by(AuditEvent.seq)
+    ).first()
+
+
+def _current_people(session: Session, instance: WorkflowInstance) -> list[Person]:
+    tasks = session.exec(select(Task).where(Task.instance_id == instance.id,
+                                            Task.status == TaskStatus.open))
+    ids = sorted({pid for task in tasks for pid in task_people(session, task)})
+    return [p for p in (session.get(Person, i) for i in ids) if p is not None]
+
+
+def inspect(session: Session, token: str, now: datetime,
+            registry: Registry | None = None) -> LinkView:
+    """What a link can do now, without changing anything (GET and link scanners land here)."""
+    link = find(session, token)
+    if link is None:
+        return LinkView(LinkStatus.unknown)
+    instance = session.get(WorkflowInstance, link.instance_id)
+    task = session.get(Task, link.task_id)
+    person = session.get(Person, link.person_id)
+    assert instance is not None and task is not None and person is not None
+    spec = (registry or runtime.get_registry()).compiled(session, instance.definition_id).spec
+    view = LinkView(LinkStatus.ready, link, instance, task, person,
+                    spec.transition(link.trigger, link.state), spec)
+    if link.used_at is not None:
+        view.status = LinkStatus.used
+    elif task.status != TaskStatus.open or instance.state != link.state:
+        view.status = LinkStatus.overtaken
+    elif link.expires_at <= now:
+        view.status = LinkStatus.expired
+    elif not person.active:
+        view.status = LinkStatus.reassigned
+    else:
+        view.action = next(
+            (a for a in link_actions(session, instance, task, person, registry)
+             if a.transition.trigger == link.trigger), None)
+        if view.action is None:
+            view.status = LinkStatus.reassigned
+    if view.status != LinkStatus.ready:
+        view.acted = _first_event_since(session, link)
+        view.current_people = _current_people(session, instance)
+    return view
+
+
+def use(session: Session, token: str, *, signed_in: Person | None, payload: dict[str, Any],
+        now: datetime, registry: Registry | None = None) -> tuple[LinkView, FireResult]:
+    """Act through a link once, as the person it was sent to, for its one action.
+
+    Raises TokenExpired when the link cannot act any more (the page then shows why).
+    """
+    view = inspect(session, token, now, registry)
+    if view.status != LinkStatus.ready:
+        raise TokenExpired("This link can no longer be used.")
+    assert view.link is not None and view.instance is not None and view.person is not None
+    if view.needs_login:
+        if signed_in is None:
+            raise NotAuthenticated("Please sign in to take this decision.")
+        if signed_in.id != view.person.id:
+            raise NotAllowed("This link was sent to someone else.")
+    consumed = session.execute(
+        update(ActionLink)
+        .where(ActionLink.id == view.link.id, ActionLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if consumed != 1:
+        raise TokenExpired("This link can no longer be used.")
+    result = runtime.fire(
+        session, view.instance, view.link.trigger, view.person, payload,
+        on_behalf_of_id=view.link.on_behalf_of_id, registry=registry,
+    )
+    view.link.used_at = now
+    return view, result

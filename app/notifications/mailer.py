@@ -1,0 +1,108 @@
+"""Sending mail: SMTP in production, the built-in mailbox when no SMTP host is configured."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from types import TracebackType
+
+from app.config import Settings
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (bad address, rejected sender): do not retry."""
+
+
+def build_message(*, settings: Settings, key: str, kind: str, to_name: str, to_address: str,
+                  subject: str, text: str, html: str, at: datetime) -> EmailMessage:
+    """A multipart text + HTML email; its Message-ID derives from the outbox key, so a
+    re-delivery after a crash can be recognised downstream."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.smtp_from
+    message["To"] = formataddr((to_name, to_address))
+    message["Date"] = format_datetime(at)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    message["Message-ID"] = f"<{digest}@stepwise>"
+    message["X-Stepwise-Kind"] = kind
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+class Mailer:
+    """Where delivered messages go; used as a context manager around one batch."""
+
+    transport = "mailbox"
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message over (the mailbox keeps it as the outbox row itself)."""
+
+    def close(self) -> None:
+        """Release the connection, if any."""
+
+
+class SmtpMailer(Mailer):
+    """Delivers over SMTP; one connection per batch, opened on the first message."""
+
+    transport = "smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.smtp_ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds,
+                context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            if s.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+        if s.smtp_user:
+            smtp.login(s.smtp_user, s.smtp_password)
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message; PermanentFailure when the server refuses it for good."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if codes and all(code >= 500 for code in codes):
+                raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+            raise
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Say goodbye to the server (errors on the way out do not matter)."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """SMTP when a host is configured, else the built-in mailbox."""
+    return SmtpMailer(settings) if settings.smtp_host else Mailer()

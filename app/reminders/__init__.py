@@ -1,0 +1,1 @@
+"""Deadlines that move the cycle: timers per task, reminders, escalations, the sweep."""

@@ -1,0 +1,55 @@
+"""What the engine calls: the due calculator, and the reaction to every state change."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app import clock
+from app.config import get_settings
+from app.engine import calendar, runtime
+from app.engine.models import WorkflowInstance
+from app.engine.registry import CompiledWorkflow
+from app.engine.runtime import FireResult
+from app.notifications.models import MessageKind
+from app.notifications.outbox import enqueue
+from app.org.models import Person
+from app.reminders.service import cancel_closed, schedule_open_tasks
+
+
+def on_state_change(session: Session, compiled: CompiledWorkflow, instance: WorkflowInstance,
+                    result: FireResult) -> None:
+    """In the action's own transaction: drop timers that no longer apply, plan the new tasks'
+    timers, and tell the subject the final result when the case has ended."""
+    now = clock.now()
+    assert instance.id is not None
+    cancel_closed(session, instance_id=instance.id)
+    schedule_open_tasks(session, now, instance_id=instance.id, compiled=compiled)
+    ended = compiled.spec.states[result.to_state].terminal
+    if ended and result.from_state != result.to_state:
+        subject = session.get(Person, instance.subject_id)
+        if subject is not None and subject.active:
+            enqueue(
+                session,
+                key=f"final:i{instance.id}:e{result.event_id}:p{subject.id}",
+                kind=MessageKind.final_result,
+                recipient=subject,
+                now=now,
+                digest_default=get_settings().digest_default,
+                instance_id=instance.id,
+                params={"state": result.to_state, "from_state": result.from_state,
+                        "event_id": result.event_id},
+            )
+
+
+def install() -> None:
+    """Connect reminders to the engine (idempotent): call once at start-up of every process."""
+    calendar.install_due_calculator()
+    if on_state_change not in runtime.STATE_HOOKS:
+        runtime.STATE_HOOKS.append(on_state_change)
+
+
+def uninstall() -> None:
+    """Disconnect again (tests)."""
+    calendar.uninstall_due_calculator()
+    while on_state_change in runtime.STATE_HOOKS:
+        runtime.STATE_HOOKS.remove(on_state_change)

@@ -1,0 +1,55 @@
+"""Durable timers: one row per (task, reminder kind, level), fired by the sweep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+from app.models_base import created_at_field, timestamp_field
+
+
+class TimerKind:
+    """What a timer does when it comes due."""
+
+    before_due = "before_due"  # level: working days before the due day
+    on_due = "on_due"  # level 0: the morning of the due day
+    overdue = "overdue"  # level n: n * K working days after the due day
+    escalation = "escalation"  # level i: rung i of the escalation ladder
+
+    reminders = (before_due, on_due, overdue)
+
+
+class TimerStatus:
+    """Lifecycle of a timer row."""
+
+    pending = "pending"
+    done = "done"  # fired: its message is in the outbox
+    superseded = "superseded"  # came due together with a later one (catch-up): not sent
+    cancelled = "cancelled"  # the task closed before it came due
+    off = "off"  # the policy does not want it (kept so the task counts as scheduled)
+
+
+class ReminderTimer(SQLModel, table=True):
+    """A moment a task's deadline policy wants something to happen."""
+
+    __tablename__ = "reminder_timer"
+    __table_args__ = (Index("ix_reminder_timer_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)  # task:{id}:{kind}:{level}
+    task_id: int = Field(foreign_key="task.id", index=True)
+    instance_id: int = Field(foreign_key="workflow_instance.id", index=True)
+    kind: str = Field(max_length=20)
+    level: int = 0
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(default=TimerStatus.pending, max_length=20)
+    fired_at: datetime | None = timestamp_field()
+    created_at: datetime = created_at_field()
+
+
+def timer_key(task_id: int, kind: str, level: int) -> str:
+    """The idempotency key of a timer: one per task, kind and level."""
+    return f"task:{task_id}:{kind}:{level}"

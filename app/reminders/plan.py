@@ -1,0 +1,84 @@
+"""When a deadline policy wants reminders and escalations, on the working-day calendar (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.engine.calendar import WorkingCalendar
+from app.engine.definitions import DeadlinePolicy
+from app.reminders.models import TimerKind
+
+
+@dataclass(frozen=True)
+class PlannedTimer:
+    """One moment of a policy: its kind, level and the working day it falls on."""
+
+    kind: str
+    level: int
+    day: date
+    enabled: bool = True
+
+
+def on_due_day(cal: WorkingCalendar, due_day: date) -> date:
+    """The due day, or the working day before it when the deadline falls on a day off."""
+    return cal.last_working_day_on_or_before(due_day)
+
+
+def escalation_day(cal: WorkingCalendar, due_day: date, after_working_days: int) -> date:
+    """The working day a rung fires: N working days after the due day (0 and 1: the first)."""
+    return cal.add_working_days(due_day, max(after_working_days, 1))
+
+
+def overdue_day(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, level: int) -> date:
+    """The working day of the n-th overdue reminder: n * K working days after the due day."""
+    assert policy.remind_every_overdue
+    return cal.add_working_days(due_day, level * policy.remind_every_overdue)
+
+
+def overdue_level_on(
+    cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, today: date
+) -> int:
+    """The overdue reminder level that has come due by today (0: none yet)."""
+    if not policy.remind_every_overdue or today <= due_day:
+        return 0
+    return cal.working_days_between(due_day, today) // policy.remind_every_overdue
+
+
+def planned_timers(
+    cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date
+) -> list[PlannedTimer]:
+    """The finite part of a policy: reminders before and on the due day, the first overdue
+    reminder (each one schedules the next), and every rung of the escalation ladder."""
+    planned = [
+        PlannedTimer(TimerKind.before_due, days, cal.add_working_days(due_day, -days))
+        for days in sorted(set(policy.remind_before), reverse=True)
+    ]
+    planned.append(
+        PlannedTimer(TimerKind.on_due, 0, on_due_day(cal, due_day), policy.remind_on_due)
+    )
+    if policy.remind_every_overdue:
+        planned.append(PlannedTimer(TimerKind.overdue, 1, overdue_day(cal, policy, due_day, 1)))
+    planned += [
+        PlannedTimer(TimerKind.escalation, i, escalation_day(cal, due_day, rung.after_working_days))
+        for i, rung in enumerate(policy.escalate)
+    ]
+    return planned
+
+
+def timeline(
+    cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, until: date
+) -> list[PlannedTimer]:
+    """Everything the policy does up to a day if nobody acts (the simulation), in order."""
+    events = [p for p in planned_timers(cal, policy, due_day) if p.enabled and p.day <= until]
+    events = [p for p in events if p.kind != TimerKind.overdue]
+    level = 1
+    while policy.remind_every_overdue:
+        day = overdue_day(cal, policy, due_day, level)
+        if day > until:
+            break
+        events.append(PlannedTimer(TimerKind.overdue, level, day))
+        level += 1
+    order = {TimerKind.before_due: 0, TimerKind.on_due: 1, TimerKind.overdue: 2,
+             TimerKind.escalation: 3}
+    return sorted(events, key=lambda p: (p.day, order[p.kind], p.level))

@@ -1,0 +1,162 @@
+"""Timers of open tasks: planned from the state's deadline policy, cancelled when tasks close."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists, update
+from sqlmodel import Session, select
+
+from app.engine import calendar
+from app.engine.calendar import WorkingCalendar, end_of_day, local_date, start_of_day
+from app.engine.definitions import DeadlinePolicy
+from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.registry import CompiledWorkflow, Registry
+from app.engine.runtime import get_registry
+from app.reminders.models import ReminderTimer, TimerKind, TimerStatus, timer_key
+from app.reminders.plan import escalation_day, on_due_day, overdue_day, planned_timers
+from app.rows import insert_once
+
+
+def task_policy(session: Session, task: Task, registry: Registry | None = None
+                ) -> DeadlinePolicy | None:
+    """The deadline policy of the state a task belongs to."""
+    instance = session.get(WorkflowInstance, task.instance_id)
+    if instance is None:
+        return None
+    compiled = (registry or get_registry()).compiled(session, instance.definition_id)
+    state = compiled.spec.states.get(task.state)
+    return state.deadline if state else None
+
+
+def add_timer(session: Session, task: Task, kind: str, level: int, due_at: datetime,
+              now: datetime, status: str = TimerStatus.pending) -> int | None:
+    """Create one timer unless it exists (its key is per task, kind and level)."""
+    assert task.id is not None
+    return insert_once(
+        session,
+        ReminderTimer,
+        {
+            "key": timer_key(task.id, kind, level),
+            "task_id": task.id,
+            "instance_id": task.instance_id,
+            "kind": kind,
+            "level": level,
+            "due_at": due_at,
+            "status": status,
+            "created_at": now,
+        },
+    )
+
+
+def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
+                  now: datetime) -> int:
+    """Create a task's timers; the on-due row always exists, so the task counts as scheduled."""
+    assert task.due_at is not None
+    created = 0
+    for planned in planned_timers(cal, policy, local_date(task.due_at)):
+        status = TimerStatus.pending if planned.enabled else TimerStatus.off
+        if add_timer(session, task, planned.kind, planned.level, start_of_day(planned.day), now,
+                     status) is not None:
+            created += 1
+    return created
+
+
+def _unscheduled(session: Session, limit: int, instance_id: int | None = None) -> list[Task]:
+    has_timer = exists().where(ReminderTimer.task_id == Task.id)
+    query = select(Task).where(Task.status == TaskStatus.open, Task.due_at.is_not(None),
+                               ~has_timer)
+    if instance_id is not None:
+        query = query.where(Task.instance_id == instance_id)
+    return list(session.exec(query.order_by(Task.id).limit(limit)))
+
+
+def schedule_open_tasks(session: Session, now: datetime, *, limit: int = 500,
+                        instance_id: int | None = None, registry: Registry | None = None,
+                        compiled: CompiledWorkflow | None = None) -> int:
+    """Give every open task with a due time its timers (tasks opened by any path)."""
+    tasks = _unscheduled(session, limit, instance_id)
+    if not tasks:
+        return 0
+    cal = calendar.load(session)
+    created = 0
+    for task in tasks:
+        if compiled is not None:
+            state = compiled.spec.states.get(task.state)
+            policy = state.deadline if state else None
+        else:
+            policy = task_policy(session, task, registry)
+        if policy is not None:
+            created += schedule_task(session, task, policy, cal, now)
+    session.flush()
+    return created
+
+
+def cancel_closed(session: Session, *, instance_id: int | None = None) -> int:
+    """Cancel pending timers whose task is no longer open (acted on, cancelled, reassigned)."""
+    closed = select(Task.id).where(Task.status != TaskStatus.open)
+    if instance_id is not None:
+        closed = closed.where(Task.instance_id == instance_id)
+    statement = (
+        update(ReminderTimer)
+        .where(ReminderTimer.status == TimerStatus.pending, ReminderTimer.task_id.in_(closed))
+        .values(status=TimerStatus.cancelled)
+    )
+    if instance_id is not None:
+        statement = statement.where(ReminderTimer.instance_id == instance_id)
+    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def _replanned_due(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar) -> datetime | None:
+    if policy.due_in_working_days is None:
+        return task.due_at
+    created_on = local_date(task.created_at)
+    return end_of_day(cal.add_working_days(created_on, policy.due_in_working_days))
+
+
+def _timer_day(timer: ReminderTimer, policy: DeadlinePolicy, cal: WorkingCalendar,
+               due_day: datetime) -> datetime | None:
+    day = local_date(due_day)
+    if timer.kind == TimerKind.before_due:
+        return start_of_day(cal.add_working_days(day, -timer.level))
+    if timer.kind == TimerKind.on_due:
+        return start_of_day(on_due_day(cal, day))
+    if timer.kind == TimerKind.overdue and policy.remind_every_overdue:
+        return start_of_day(overdue_day(cal, policy, day, timer.level))
+    if timer.kind == TimerKind.escalation and timer.level < len(policy.escalate):
+        rung = policy.escalate[timer.level]
+        return start_of_day(escalation_day(cal, day, rung.after_working_days))
+    return None
+
+
+def replan_after_calendar_change(session: Session, registry: Registry | None = None) -> int:
+    """HR changed the calendar: move open tasks' due times and their pending timers."""
+    cal = calendar.load(session)
+    moved = 0
+    tasks = session.exec(select(Task).where(Task.status == TaskStatus.open,
+                                            Task.due_at.is_not(None)))
+    for task in tasks:
+        policy = task_policy(session, task, registry)
+        if policy is None:
+            continue
+        due_at = _replanned_due(task, policy, cal)
+        if due_at is None:
+            continue
+        if due_at != task.due_at:
+            task.due_at = due_at
+            moved += 1
+        pending = session.exec(select(ReminderTimer).where(
+            ReminderTimer.task_id == task.id, ReminderTimer.status == TimerStatus.pending))
+        for timer in pending:
+            when = _timer_day(timer, policy, cal, due_at)
+            if when is not None and when != timer.due_at:
+                timer.due_at = when
+                moved += 1
+    session.flush()
+    return moved
+
+
+def timers_of(session: Session, instance_id: int) -> list[ReminderTimer]:
+    """An instance's timers in the order they come due (for the case page and tests)."""
+    return list(session.exec(select(ReminderTimer).where(ReminderTimer.instance_id == instance_id)
+                             .order_by(ReminderTimer.due_at, ReminderTimer.id)))

@@ -1,0 +1,98 @@
+"""A real SMTP server (aiosmtpd) on loopback that keeps what it receives, for mail tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import parseaddr, parsedate_to_datetime
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from app import clock
+from app.config import Settings
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the server got it."""
+
+    to: str
+    kind: str
+    day: date  # the Date header, in the organisation's timezone
+    message: EmailMessage
+
+    @property
+    def text(self) -> str:
+        """The plain-text part."""
+        part = self.message.get_body(preferencelist=("plain",))
+        return part.get_content() if part else ""
+
+    @property
+    def html(self) -> str:
+        """The HTML part."""
+        part = self.message.get_body(preferencelist=("html",))
+        return part.get_content() if part else ""
+
+
+class SmtpSink:
+    """Start, stop (the server 'goes down') and start again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """aiosmtpd hook: keep the message."""
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        sent_at = parsedate_to_datetime(message["Date"]).astimezone(clock.zone())
+        with self._lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received.append(Received(rcpt, message["X-Stepwise-Kind"] or "",
+                                              sent_at.date(), message))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        """Listen on the sink's port."""
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        """Stop listening: connections are refused until start() again."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings that deliver to this sink."""
+        values: dict[str, Any] = {
+            "environment": "test", "secret_key": "test-secret", "scheduler_enabled": False,
+            "smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_timeout_seconds": 5,
+            "base_url": "http://stepwise.test",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    def summary(self) -> list[tuple[str, str, date]]:
+        """(recipient, kind, day) of everything received, in order."""
+        with self._lock:
+            return [(r.to, r.kind, r.day) for r in self.received]
+
+    def to(self, address: str) -> list[Received]:
+        """What one address received."""
+        with self._lock:
+            return [r for r in self.received if parseaddr(r.to)[1] == address]
