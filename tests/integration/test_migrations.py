@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from app.db import make_engine
@@ -56,6 +57,17 @@ def _drift(url: str) -> list[object]:
         engine.dispose()
 
 
+def _describe(drift: list[object]) -> str:
+    """One line per difference: what autogenerate would do and to which table or column."""
+    lines = []
+    for item in drift:
+        change = item[0] if isinstance(item, list) else item
+        op, *args = change  # type: ignore[misc]
+        names = [getattr(a, "name", None) or str(a) for a in args[:3] if a is not None]
+        lines.append(f"  {op}: {' '.join(str(n) for n in names)[:120]}")
+    return "\n".join(lines)
+
+
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     try:
@@ -68,9 +80,10 @@ def test_upgrade_head_builds_exactly_the_schema_of_the_models(empty_database_url
     runner.upgrade(empty_database_url)
 
     assert runner.current_revision(empty_database_url) == runner.head_revision()
-    assert _drift(empty_database_url) == [], (
-        "the models and the migrations differ: add a migration with "
-        "`.venv/bin/alembic revision --autogenerate -m '...'`"
+    drift = _drift(empty_database_url)
+    assert drift == [], (
+        "the models and the migrations differ; add a migration with "
+        "`.venv/bin/alembic revision --autogenerate -m '...'`:\n" + _describe(drift)
     )
 
 
@@ -99,3 +112,48 @@ def test_alembic_command_line_config_takes_the_url_from_x_argument(tmp_path: Pat
     command.upgrade(config, "head")
 
     assert runner.current_revision(url) == runner.head_revision()
+
+
+def test_each_revision_upgrades_downgrades_and_upgrades_again(empty_database_url: str) -> None:
+    script = ScriptDirectory.from_config(runner.alembic_config())
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+
+    for revision in revisions:
+        runner.upgrade(empty_database_url, revision)
+        runner.downgrade(empty_database_url, "-1")
+        runner.upgrade(empty_database_url, revision)
+
+    assert runner.current_revision(empty_database_url) == runner.head_revision()
+
+
+def test_tasks_of_an_existing_database_keep_their_rows_when_ref_is_added(
+    empty_database_url: str,
+) -> None:
+    runner.upgrade(empty_database_url, "3e213f95e9a1")
+    engine = make_engine(empty_database_url, poolclass=sa.pool.NullPool)
+    now = "2026-01-05 09:00:00"
+    statements = [
+        "INSERT INTO org_unit (id, code, name, name_en, kind, path, created_at) "
+        "VALUES (1, 'HO', '总行', 'Head office', 'head_office', '/1/', :now)",
+        "INSERT INTO person (id, employee_no, name, name_en, email, locale, org_unit_id, post, "
+        "grade, is_admin, active, created_at) "
+        "VALUES (1, 'e1', '张三', 'Zhang San', '', 'zh_CN', 1, '', '', false, true, :now)",
+        "INSERT INTO workflow_definition (id, name, version, content_hash, source, created_at) "
+        "VALUES (1, 'improvement_plan', 1, 'h', 'workflow: x', :now)",
+        "INSERT INTO workflow_instance (id, definition_id, workflow, state, version, title, "
+        "subject_id, org_unit_id, context, created_at, updated_at) "
+        "VALUES (1, 1, 'improvement_plan', 'draft', 1, 't', 1, 1, '{}', :now, :now)",
+        "INSERT INTO task (instance_id, state, kind, assignee_id, actor_expr, status, created_at) "
+        "VALUES (1, 'draft', 'act', 1, 'subject', 'open', :now)",
+    ]
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement), {"now": now})
+
+        runner.upgrade(empty_database_url)
+
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT ref, status FROM task")).all() == [("", "open")]
+    finally:
+        engine.dispose()
