@@ -16,9 +16,16 @@ from sqlmodel import Session, func, select
 
 from app import clock
 from app.engine import runtime
+from app.engine.definitions import Vocabulary
 from app.engine.models import WorkflowInstance
 from app.engine.registry import Registry
-from app.org.importer import CsvTable, apply_org, apply_people, hash_password
+from app.org.importer import (
+    CsvTable,
+    apply_org,
+    apply_people,
+    default_vocabulary,
+    hash_password,
+)
 from app.org.models import OrgUnit, Person
 
 HEAD_OFFICE_CODE = "HO"
@@ -62,7 +69,7 @@ PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
     # Jiangcheng branch
     ("pres01", "李强", "Li Qiang", "JC", "分行行长", "", "pres00", f"{_LG}@JC;{_PO}@JC"),
     ("vp01", "王立", "Wang Li", "JC", "分行副行长", "", "pres01",
-     f"{_LG}@JC;{_PO}@JC;{_CMG}@JC"),
+     f"{_LG}@JC;{_PO}@JC;{_CMG}@JC;role:vice_president_in_charge@JC"),
     ("hr02", "刘洋", "Liu Yang", "JC-HR", "人力资源部经理", "", "vp01", "role:hr@JC"),
     ("corp01", "陈刚", "Chen Gang", "JC-CORP", "公司业务部总经理", "", "vp01",
      f"role:corporate_department@JC;role:department_reviewer@JC;{_CMG}@JC"),
@@ -87,7 +94,7 @@ PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
     # Haizhou branch
     ("pres02", "黄海", "Huang Hai", "HZ", "分行行长", "", "pres00", f"{_LG}@HZ;{_PO}@HZ"),
     ("vp02", "林峰", "Lin Feng", "HZ", "分行副行长", "", "pres02",
-     f"{_LG}@HZ;{_PO}@HZ;{_CMG}@HZ"),
+     f"{_LG}@HZ;{_PO}@HZ;{_CMG}@HZ;role:vice_president_in_charge@HZ"),
     ("hr03", "唐玲", "Tang Ling", "HZ-HR", "人力资源部经理", "", "vp02", "role:hr@HZ"),
     ("corp02", "罗斌", "Luo Bin", "HZ-CORP", "公司业务部总经理", "", "vp02",
      f"role:corporate_department@HZ;role:department_reviewer@HZ;{_CMG}@HZ"),
@@ -319,13 +326,23 @@ def _org_records() -> list[dict[str, str]]:
     return [dict(zip(keys, row, strict=True)) for row in UNITS]
 
 
-def _people_records() -> list[dict[str, str]]:
+def _known_roles(roles: str, vocabulary: Vocabulary) -> str:
+    """The role entries this installation's organisation.yaml knows (a bank may have fewer)."""
+    def known(entry: str) -> bool:
+        kind, _, rest = entry.partition(":")
+        names = vocabulary.roles if kind == "role" else vocabulary.committees
+        return rest.split("@")[0] in names
+
+    return ";".join(entry for entry in roles.split(";") if entry and known(entry))
+
+
+def _people_records(vocabulary: Vocabulary) -> list[dict[str, str]]:
     return [
         {"employee_no": number, "name": name, "name_en": name_en,
          "email": f"{number}@{EMAIL_DOMAIN}",
          "locale": "en" if number in ENGLISH_READERS else "zh_CN",
          "org_unit_code": unit, "post": post, "grade": grade, "supervisor_no": boss,
-         "roles": roles}
+         "roles": _known_roles(roles, vocabulary)}
         for number, name, name_en, unit, post, grade, boss, roles in PEOPLE
     ]
 
@@ -377,8 +394,9 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
         units = apply_org(session, CsvTable.from_records(_org_records()))
         if progress:
             progress(1, total)
-        people = apply_people(session, CsvTable.from_records(_people_records()),
-                              vocabulary=registry.vocabulary if registry.files else None)
+        vocabulary = registry.vocabulary if registry.files else default_vocabulary()
+        people = apply_people(session, CsvTable.from_records(_people_records(vocabulary)),
+                              vocabulary=vocabulary)
         _finish_accounts(session)
         if progress:
             progress(2, total)
