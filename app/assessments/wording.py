@@ -1,0 +1,107 @@
+"""Explanations in the reader's language: messages whose parameters may be bilingual labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import DomainError, NotAllowed, ValidationFailed
+from app.i18n import LOCALES, Message, gettext_for, pick_label
+
+
+def number(value: float | int | None) -> str:
+    """A number as people write it: thousands separated, no trailing '.0'."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def localise(message: Message, locale: str) -> str:
+    """A message in the reader's language; label parameters ({en, zh}) pick their language too."""
+    gettext = gettext_for(locale)
+    params: dict[str, Any] = {}
+    for key, value in message.params.items():
+        if isinstance(value, dict) and ("en" in value or "zh" in value):
+            params[key] = pick_label(value, locale)
+        elif isinstance(value, Message):
+            params[key] = localise(value, locale)
+        elif isinstance(value, list | tuple):
+            separator = "、" if locale.startswith("zh") else ", "
+            params[key] = separator.join(_part(v, locale) for v in value)
+        else:
+            params[key] = value
+    return Message(message.msgid, params).render(gettext)
+
+
+def _part(value: Any, locale: str) -> str:
+    if isinstance(value, Message):
+        return localise(value, locale)
+    if isinstance(value, dict):
+        return pick_label(value, locale)
+    return str(value)
+
+
+def as_data(message: Message) -> dict[str, Any]:
+    """A message as JSON-able data (msgid and parameters), to store a snapshot of a decision."""
+    return {"msgid": message.msgid,
+            "params": {k: _data(v) for k, v in message.params.items()}}
+
+
+def _data(value: Any) -> Any:
+    if isinstance(value, Message):
+        return as_data(value)
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    return value
+
+
+def from_data(data: dict[str, Any]) -> Message:
+    """A stored message back as a Message."""
+    params = {k: _undata(v) for k, v in (data.get("params") or {}).items()}
+    return Message(str(data.get("msgid", "")), params)
+
+
+def _undata(value: Any) -> Any:
+    if isinstance(value, dict) and "msgid" in value:
+        return from_data(value)
+    if isinstance(value, list):
+        return [_undata(v) for v in value]
+    return value
+
+
+def locale_of(gettext: Callable[[str], str] | None) -> str:
+    """The locale a gettext function belongs to (English when unknown)."""
+    if gettext is None:
+        return "en"
+    for locale in LOCALES:
+        if gettext == gettext_for(locale):
+            return locale
+    return "en"
+
+
+class Localised(DomainError):
+    """A domain error whose message may carry bilingual labels; rendered with `localise`."""
+
+    def text(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The message in the reader's language, labels included."""
+        return localise(self.message, locale_of(gettext))
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+class RuleRefused(Localised, ValidationFailed):
+    """A rule refused the input: 422 with the reason, and per-field reasons where known."""
+
+    def field_texts(self, gettext: Callable[[str], str] | None = None) -> dict[str, str]:
+        """Each field's reason in the reader's language."""
+        locale = locale_of(gettext)
+        return {name: localise(msg, locale) for name, msg in self.field_errors.items()}
+
+
+class RuleForbids(Localised, NotAllowed):
+    """A rule forbids the action for this person now (window closed, not eligible): 403."""
