@@ -302,11 +302,12 @@ def _deadline(policy: Any) -> str:
     parts = [f"due in {policy.due_in_working_days} working days"
              if policy.due_on_field is None else f"due on field {policy.due_on_field}"]
     if policy.remind_before:
-        parts.append("remind " + ", ".join(str(d) for d in policy.remind_before) + " days before")
+        days = ", ".join(str(d) for d in policy.remind_before)
+        parts.append(f"remind {days} working day(s) before")
     if policy.remind_every_overdue:
-        parts.append(f"then every {policy.remind_every_overdue} days overdue")
+        parts.append(f"then every {policy.remind_every_overdue} working day(s) overdue")
     for rung in policy.escalate:
-        parts.append(f"escalate after {rung.after_working_days} to {rung.to}")
+        parts.append(f"escalate after {rung.after_working_days} working day(s) to {rung.to}")
     return "; ".join(parts)
 
 

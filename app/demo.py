@@ -385,7 +385,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
     """Create the demo bank unless its head office exists; the clock is reset afterwards."""
     existing = session.exec(select(OrgUnit).where(OrgUnit.code == HEAD_OFFICE_CODE)).first()
     if existing is not None:
-        return DemoReport(created=False, head_office=f"{existing.name} ({existing.code})")
+        return DemoReport(created=False, head_office=f"{existing.name}, code {existing.code}")
     total = len(SCENARIOS) + 2
     today = clock.local_now().replace(second=0, microsecond=0)
     driver = _driver(session, registry)
@@ -410,7 +410,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
     session.flush()
     plans = session.exec(select(func.count()).select_from(WorkflowInstance)
                          .where(WorkflowInstance.workflow == WORKFLOW)).one()
-    return DemoReport(created=True, head_office=f"总行 ({HEAD_OFFICE_CODE})",
+    return DemoReport(created=True, head_office=f"总行, code {HEAD_OFFICE_CODE}",
                       units=units.created, people=people.created, plans=plans)
 
 
