@@ -437,5 +437,20 @@ def import_people_command(
     _run_import("people", file)
 
 
+def _register_optional_commands() -> None:
+    """Mount commands that live with their domain (the scheduler's) when that module exists."""
+    try:
+        from app import scheduler_cli
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.scheduler_cli":
+            raise
+        return
+    app.command()(scheduler_cli.scheduler)
+    app.command()(scheduler_cli.simulate)
+
+
+_register_optional_commands()
+
+
 if __name__ == "__main__":
     app()
