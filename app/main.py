@@ -18,6 +18,7 @@ from app.db import make_engine, transaction
 from app.engine import runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
+from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
 from app.web.sessions import install_sessions
@@ -48,19 +49,31 @@ ROUTER_MODULES = (
     "app.reminders.views",
     "app.notifications.routes",
     "app.notifications.views",
+    "app.calendar.views",
+    "app.delegations.routes",
+    "app.delegations.views",
     "app.reports.routes",
     "app.reports.views",
 )
 
 
 def start_background_jobs(app: FastAPI) -> None:
-    """Start the scheduler's sweep jobs (reminders, escalations, outbox): filled in later."""
-    return None
+    """Start the sweep (reminders, escalations, outbox) unless settings turn it off."""
+    app.state.scheduler = None
+    settings = app.state.settings
+    if settings.scheduler_enabled:
+        from app.reminders.jobs import background_scheduler
+
+        app.state.scheduler = background_scheduler(app.state.engine, settings,
+                                                   app.state.registry)
 
 
 def stop_background_jobs(app: FastAPI) -> None:
-    """Stop whatever `start_background_jobs` started: filled in later."""
-    return None
+    """Stop whatever `start_background_jobs` started."""
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+        app.state.scheduler = None
 
 
 def sync_definitions(app: FastAPI) -> None:
@@ -103,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     registry = Registry(settings.workflows_dir)
     registry.load()  # a broken workflow file stops start-up with every problem listed
     runtime.set_registry(registry)
+    reminder_hooks.install()  # due dates on the working-day calendar, timers, final results
 
     app = FastAPI(
         title="Stepwise",

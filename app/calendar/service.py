@@ -101,8 +101,11 @@ def year_is_official(year: int) -> bool:
 
 
 def _upsert(session: Session, day: date, working: bool, note: str, by: Person | None,
-            now: datetime) -> str:
-    row = session.exec(select(CalendarDay).where(CalendarDay.date == day)).first()
+            now: datetime, existing: dict[date, CalendarDay] | None = None) -> str:
+    if existing is not None:
+        row = existing.get(day)
+    else:
+        row = session.exec(select(CalendarDay).where(CalendarDay.date == day)).first()
     if row is None:
         session.add(CalendarDay(date=day, is_working_day=working, note=note,
                                 updated_by_id=by.id if by else None, updated_at=now))
@@ -199,8 +202,11 @@ def import_csv(session: Session, source: CsvSource, *, by: Person | None, now: d
             problems, count=len({line for line, _ in problems}), total=len(table.rows),
         )
     report = ImportReport("calendar", total=len(parsed))
+    existing = {row.date: row for row in session.exec(select(CalendarDay).where(
+        CalendarDay.date >= min(parsed, default=date.min),
+        CalendarDay.date <= max(parsed, default=date.max)))}
     for day, (flag, note) in sorted(parsed.items()):
-        outcome = _upsert(session, day, flag, note, by, now)
+        outcome = _upsert(session, day, flag, note, by, now, existing)
         setattr(report, outcome, getattr(report, outcome) + 1)
     session.flush()
     if report.created or report.updated:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import threading
@@ -25,6 +26,7 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
+ACTION_LINK = re.compile(r"/act/[A-Za-z0-9_\-]+")
 
 
 @dataclass
@@ -48,6 +50,11 @@ class _Claimed:
     text: str
     html: str
     attempts: int
+
+
+def redact_links(text: str) -> str:
+    """The text with every action-link token blanked out."""
+    return ACTION_LINK.sub("/act/…", text)
 
 
 def in_quiet_hours(at: datetime, settings: Settings) -> bool:
@@ -74,7 +81,8 @@ def worker_name() -> str:
 
 def _claim(session: Session, now: datetime, settings: Settings, registry: Registry,
            worker: str, batch_size: int, needs_address: bool) -> list[_Claimed]:
-    """Lease due messages to this worker, rendering those never rendered (minting links)."""
+    """Lease due messages to this worker, each written now in its recipient's language (with
+    fresh action links; a retry writes it again)."""
     rows = session.exec(skip_locked(
         select(OutboxMessage)
         .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.send_after <= now,
@@ -87,16 +95,19 @@ def _claim(session: Session, now: datetime, settings: Settings, registry: Regist
     for row in rows:
         recipient = session.get(Person, row.recipient_id)
         assert recipient is not None
-        if not row.body_text:
-            try:
-                email = composer.render(row, recipient)
-            except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
-                row.status = MessageStatus.failed
-                row.last_error = f"could not be written: {exc!r}"[:1000]
-                continue
-            row.subject, row.body_text, row.body_html = email.subject, email.text, email.html
-            row.locale = recipient.locale
-            row.to_address = recipient.email
+        try:
+            email = composer.render(row, recipient)
+        except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
+            row.status = MessageStatus.failed
+            row.last_error = f"could not be written: {exc!r}"[:1000]
+            continue
+        # The mailbox is where demo mail is read, so it keeps the links; a copy of mail that
+        # went out by SMTP keeps none (a database leak must not hand out usable links).
+        keep = (lambda text: text) if not needs_address else redact_links
+        row.subject, row.body_text, row.body_html = (email.subject, keep(email.text),
+                                                     keep(email.html))
+        row.locale = recipient.locale
+        row.to_address = recipient.email
         if needs_address and not row.to_address:
             row.status = MessageStatus.failed
             row.last_error = "the recipient has no e-mail address"
@@ -104,7 +115,7 @@ def _claim(session: Session, now: datetime, settings: Settings, registry: Regist
         row.lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
         row.leased_by = worker
         claimed.append(_Claimed(row.id, row.key, row.kind, person_name(recipient, row.locale),
-                                row.to_address, row.subject, row.body_text, row.body_html,
+                                row.to_address, email.subject, email.text, email.html,
                                 row.attempts))
     return claimed
 
@@ -144,8 +155,8 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
             for item in claimed:
                 if item.id not in done:
                     _record(engine, item, worker)
-        if server_down:
-            return report
+        if server_down or len(claimed) < batch_size:
+            return report  # the server is down, or a short batch was the last one
 
 
 def _send_batch(engine: Engine, mailer: Mailer, claimed: list[_Claimed], done: set[int],

@@ -22,7 +22,8 @@ def digest_cutoff(now: datetime, settings: Settings) -> datetime | None:
 
 
 def build_digests(engine: Engine, now: datetime, *, settings: Settings) -> int:
-    """Gather each person's held messages into one digest; how many digests were queued."""
+    """Once a day, after the digest time, gather into one message per person what fell due
+    before it; how many digests were queued."""
     cutoff = digest_cutoff(now, settings)
     if cutoff is None:
         return 0
@@ -30,14 +31,20 @@ def build_digests(engine: Engine, now: datetime, *, settings: Settings) -> int:
     with claim_transaction(engine) as session:
         held = session.exec(skip_locked(
             select(OutboxMessage)
-            .where(OutboxMessage.status == MessageStatus.held, OutboxMessage.created_at <= cutoff)
+            .where(OutboxMessage.status == MessageStatus.held,
+                   OutboxMessage.send_after <= cutoff)
             .order_by(OutboxMessage.recipient_id, OutboxMessage.id)
         )).all()
         by_person: dict[int, list[OutboxMessage]] = defaultdict(list)
         for message in held:
             by_person[message.recipient_id].append(message)
+        had_today = set(session.exec(select(OutboxMessage.recipient_id).where(
+            OutboxMessage.kind == MessageKind.digest, OutboxMessage.created_at >= cutoff,
+            OutboxMessage.recipient_id.in_(list(by_person)))))
         day = cutoff.date().isoformat()
         for person_id, items in by_person.items():
+            if person_id in had_today:
+                continue  # one digest a day; what came later waits for tomorrow's
             digest_id = insert_once(session, OutboxMessage, {
                 "key": f"digest:p{person_id}:{day}:{items[0].id}",
                 "kind": MessageKind.digest,

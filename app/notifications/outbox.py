@@ -44,10 +44,12 @@ def enqueue(
     instance_id: int | None = None,
     task_id: int | None = None,
     params: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
 ) -> int | None:
     """Queue one message unless its key was queued before; the new row's id, or None.
 
-    The body is rendered when it is delivered (in the recipient's language of that moment).
+    `due_at` is when the message became due (a timer's moment; default now): the daily digest
+    takes what fell due before its time. The body is written when the message is delivered.
     """
     if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first():
         return None
@@ -65,7 +67,7 @@ def enqueue(
             "to_address": recipient.email,
             "locale": recipient.locale,
             "status": MessageStatus.held if held else MessageStatus.pending,
-            "send_after": now,
+            "send_after": min(due_at or now, now),
             "created_at": now,
         },
     )

@@ -57,6 +57,8 @@ def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
             cal = calendar.load(session)
             for task_id, timers in by_task.items():
                 queued += _fire_task(session, task_id, timers, now, cal, registry, digest_default)
+            if len(ids) < batch_size:
+                return queued  # a short batch was the last one
 
 
 def _mark(timers: list[ReminderTimer], chosen: ReminderTimer, now: datetime) -> None:
@@ -85,14 +87,15 @@ def _fire_task(session: Session, task_id: int, timers: list[ReminderTimer], now:
         level = latest.level
         if latest.kind == TimerKind.overdue:
             level = _next_overdue(session, task, policy, cal, latest.level, now)
-        queued += _remind(session, task, instance, latest.kind, level, now, digest_default)
+        queued += _remind(session, task, instance, latest.kind, level, now, digest_default,
+                          latest.due_at)
     rungs = [t for t in timers if t.kind == TimerKind.escalation]
     if rungs:
         latest = max(rungs, key=lambda t: (t.due_at, t.level))
         _mark(rungs, latest, now)
         if latest.level < len(policy.escalate):
             queued += _escalate(session, task, instance, policy, latest.level, cal, now,
-                                digest_default)
+                                digest_default, latest.due_at)
     session.flush()
     return queued
 
@@ -110,7 +113,7 @@ def _next_overdue(session: Session, task: Task, policy: DeadlinePolicy, cal: Wor
 
 
 def _remind(session: Session, task: Task, instance: WorkflowInstance, kind: str, level: int,
-            now: datetime, digest_default: bool) -> int:
+            now: datetime, digest_default: bool, due_at: datetime) -> int:
     """A reminder to everyone the task waits on, and to the delegates of the absent."""
     assert task.id is not None and task.due_at is not None
     queued = 0
@@ -121,13 +124,14 @@ def _remind(session: Session, task: Task, instance: WorkflowInstance, kind: str,
                   "due_at": task.due_at.isoformat(), "state": task.state}
         if enqueue(session, key=key, kind=kind, recipient=person, now=now,
                    digest_default=digest_default, instance_id=instance.id, task_id=task.id,
-                   params=params) is not None:
+                   params=params, due_at=due_at) is not None:
             queued += 1
     return queued
 
 
 def _escalate(session: Session, task: Task, instance: WorkflowInstance, policy: DeadlinePolicy,
-              rung: int, cal: WorkingCalendar, now: datetime, digest_default: bool) -> int:
+              rung: int, cal: WorkingCalendar, now: datetime, digest_default: bool,
+              due_at: datetime) -> int:
     """Tell the rung's people the case is overdue; one message per case visit, not per task."""
     assert task.due_at is not None
     due_day = local_date(task.due_at)
@@ -141,6 +145,6 @@ def _escalate(session: Session, task: Task, instance: WorkflowInstance, policy: 
                   "overdue_days": cal.working_days_between(due_day, local_date(now))}
         if enqueue(session, key=key, kind=MessageKind.escalation, recipient=person, now=now,
                    digest_default=digest_default, instance_id=instance.id, task_id=task.id,
-                   params=params) is not None:
+                   params=params, due_at=due_at) is not None:
             queued += 1
     return queued

@@ -1,0 +1,189 @@
+"""Who hears what: state changes cancel timers, groups, delegates, the ladder, final results."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from app import clock
+from app.calendar import service as calendar_service
+from app.engine import runtime
+from app.engine.calendar import local_date
+from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.registry import Registry
+from app.notifications.models import MessageKind, MessageStatus, OutboxMessage
+from app.notifications.outbox import set_digest
+from app.org import service as org_service
+from app.org.models import Delegation
+from app.reminders import hooks
+from app.reminders.models import ReminderTimer, TimerStatus
+from app.reminders.service import timers_of
+from app.reminders.sweep import sweep
+from tests.factories import bank, person
+from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at, run_days
+from tests.smtp_sink import SmtpSink
+
+
+@pytest.fixture
+def workflows_dir() -> Path:
+    return CHECKPOINT_WORKFLOWS
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(db: Session, registry: Registry):
+    hooks.install()
+    b = bank(db)
+    registry.sync(db)
+    db.commit()
+    yield b
+    hooks.uninstall()
+
+
+def start_check(db: Session, org, day: date = date(2026, 3, 2)) -> WorkflowInstance:
+    """A checkpoint check started on a Monday of an ordinary March (2026 notice is known)."""
+    at(day)
+    instance = runtime.start(db, workflow="checkpoint_check", subject=org.employee,
+                             title="三月检查点")
+    db.commit()
+    return instance
+
+
+def fire(db: Session, instance: WorkflowInstance, trigger: str, actor, payload=None) -> None:
+    runtime.fire(db, instance, trigger, actor, payload or {})
+    db.commit()
+
+
+def test_acting_cancels_the_timers_that_no_longer_apply(db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    sweep(engine, at(date(2026, 3, 2)), settings=sink.settings(), registry=registry)
+    assert {t.status for t in timers_of(db, instance.id)} == {TimerStatus.pending}
+
+    at(date(2026, 3, 2), 15)
+    fire(db, instance, "record_evidence", org.employee)
+
+    db.expire_all()
+    old = [t for t in timers_of(db, instance.id) if t.kind != "escalation" or t.level == 0]
+    by_task = {t.task_id for t in old}
+    tasks = {t.id: t for t in db.exec(select(Task).where(Task.id.in_(by_task)))}
+    for timer in timers_of(db, instance.id):
+        state = tasks[timer.task_id].state if timer.task_id in tasks else None
+        if state == "waiting_evidence":
+            assert timer.status == TimerStatus.cancelled
+    run_days(engine, registry, sink.settings(), date(2026, 3, 3), date(2026, 3, 6))
+    assert {(r[0], r[1]) for r in sink.summary()} == {
+        (org.manager_a.email, "before_due"), (org.manager_a.email, "on_due"),
+        (org.manager_a.email, "overdue"), (org.president_a.email, "escalation"),
+    }
+
+
+def test_a_group_task_reminds_every_holder_of_the_role_at_that_unit(
+        db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    fire(db, instance, "record_evidence", org.employee)
+    fire(db, instance, "confirm", org.manager_a)
+    second_hr = person(db, org.branch_a, name="甲人事二")
+    org_service.assign(db, person=second_hr, kind="role", name="hr", unit=org.branch_a)
+    db.commit()
+    # HR review: due in 3 working days from Mon 2 Mar = Thu 5 Mar, reminder 2 days before.
+    run_days(engine, registry, sink.settings(), date(2026, 3, 2), date(2026, 3, 4))
+    assert sorted(sink.summary()) == sorted([
+        (org.hr_a.email, "before_due", date(2026, 3, 3)),
+        (second_hr.email, "before_due", date(2026, 3, 3)),
+    ])
+
+
+def test_reminders_reach_the_delegate_and_escalation_the_absent_persons_own_supervisor(
+        db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    db.add(Delegation(principal_id=org.manager_a.id, delegate_id=org.colleague.id,
+                      starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31), reason="出差"))
+    db.commit()
+    fire(db, instance, "record_evidence", org.employee)
+    # Supervisor check: due Wed 4 Mar; one working day overdue escalates to the supervisor's
+    # supervisor: the president, the absent manager's own supervisor (not the delegate's).
+    run_days(engine, registry, sink.settings(), date(2026, 3, 2), date(2026, 3, 5))
+    assert sorted(sink.summary()) == sorted([
+        (org.manager_a.email, "before_due", date(2026, 3, 3)),
+        (org.colleague.email, "before_due", date(2026, 3, 3)),
+        (org.manager_a.email, "on_due", date(2026, 3, 4)),
+        (org.colleague.email, "on_due", date(2026, 3, 4)),
+        (org.manager_a.email, "overdue", date(2026, 3, 5)),
+        (org.colleague.email, "overdue", date(2026, 3, 5)),
+        (org.president_a.email, "escalation", date(2026, 3, 5)),
+    ])
+    to_delegate = sink.to(org.colleague.email)[0]
+    assert "甲支行长" in to_delegate.text  # "you receive this as the delegate of …"
+
+
+def test_the_subject_hears_the_final_result(db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    fire(db, instance, "record_evidence", org.employee)
+    fire(db, instance, "confirm", org.manager_a)
+    fire(db, instance, "accept", org.hr_a, {"comment": "符合要求"})
+    sweep(engine, at(date(2026, 3, 2), 16), settings=sink.settings(), registry=registry)
+    final = [r for r in sink.received if r.kind == MessageKind.final_result]
+    assert [r.to for r in final] == [org.employee.email]
+    assert "已通过" in final[0].message["Subject"]
+    assert db.exec(select(ReminderTimer).where(
+        ReminderTimer.status == TimerStatus.pending)).all() == []
+
+
+def test_an_hr_correction_moves_open_deadlines_and_their_timers(
+        db, engine, registry, org) -> None:
+    instance = start_check(db, org)
+    task = db.exec(select(Task).where(Task.instance_id == instance.id,
+                                      Task.status == TaskStatus.open)).one()
+    assert local_date(task.due_at) == date(2026, 3, 4)  # Mon + 2 working days
+    sweep(engine, at(date(2026, 3, 2), 11), registry=registry)
+    # The branch closes on Tuesday 3 March (a local holiday HR enters by hand).
+    calendar_service.correct_day(db, by=org.hr_a, day=date(2026, 3, 3), is_working_day=False,
+                                 note="分行停业", now=clock.now())
+    db.commit()
+    db.expire_all()
+    task = db.get(Task, task.id)
+    assert local_date(task.due_at) == date(2026, 3, 5)
+    before = db.exec(select(ReminderTimer).where(ReminderTimer.task_id == task.id,
+                                                 ReminderTimer.kind == "before_due")).one()
+    assert local_date(before.due_at) == date(2026, 3, 4)
+
+
+def test_a_daily_digest_gathers_a_persons_messages_into_one_email(
+        db, engine, registry, org, sink) -> None:
+    set_digest(db, person=org.employee, daily_digest=True, now=clock.now())
+    db.commit()
+    start_check(db, org)
+    runtime.start(db, workflow="checkpoint_check", subject=org.employee, title="客户回访检查点")
+    db.commit()
+    settings = sink.settings()
+    sweep(engine, at(date(2026, 3, 3), 7), settings=settings, registry=registry)
+    assert sink.summary() == []  # both before-due reminders wait for the digest time (08:00)
+    sweep(engine, at(date(2026, 3, 3), 8, 30), settings=settings, registry=registry)
+    sweep(engine, at(date(2026, 3, 3), 10), settings=settings, registry=registry)
+    assert sink.summary() == [(org.employee.email, "digest", date(2026, 3, 3))]
+    digest = sink.received[0]
+    assert "三月检查点" in digest.text and "客户回访检查点" in digest.text
+    assert digest.text.count("/act/") == 2
+    sweep(engine, at(date(2026, 3, 4), 8, 30), settings=settings, registry=registry)
+    assert [kind for _, kind, _ in sink.summary()] == ["digest", "digest"]
+    held = db.exec(select(OutboxMessage).where(OutboxMessage.kind != "digest")).all()
+    assert {m.status for m in held} == {MessageStatus.digested}
+
+
+def test_importing_the_same_calendar_twice_changes_nothing(db, org) -> None:
+    csv = "date,is_working_day,note\n2027-02-20,1,调休上班\n2027-02-08,0,春节\n"
+    first = calendar_service.import_csv(db, io.StringIO(csv), by=org.hr_a, now=clock.now())
+    second = calendar_service.import_csv(db, io.StringIO(csv), by=org.hr_a, now=clock.now())
+    assert (first.created, second.created, second.updated, second.unchanged) == (2, 0, 0, 2)
