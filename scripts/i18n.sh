@@ -3,7 +3,8 @@
 #   scripts/i18n.sh extract   app/**.py + templates/**.html -> app/locale/messages.pot
 #   scripts/i18n.sh update    merge the .pot into app/locale/{zh_CN,en}/LC_MESSAGES/messages.po
 #   scripts/i18n.sh compile   .po -> .mo (run at setup; .mo files are not committed)
-#   scripts/i18n.sh all       the three in order
+#   scripts/i18n.sh check     fail when a string in the code has no Chinese translation yet
+#   scripts/i18n.sh all       extract, update, compile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
@@ -18,7 +19,29 @@ KEYWORDS=(-k N_ -k Message -k DomainError -k NotFound -k NotAllowed -k InvalidTr
 extract() {
   "$PYBABEL" extract -F babel.cfg "${KEYWORDS[@]}" --sort-by-file --no-wrap \
     --project=Stepwise --version=0.1 --copyright-holder="Stepwise contributors" \
-    --msgid-bugs-address="" -o "$POT" .
+    --msgid-bugs-address="" -o "${1:-$POT}" .
+}
+
+check() {
+  local pot
+  pot=$(mktemp --suffix=.pot)
+  extract "$pot" >/dev/null 2>&1
+  local status=0
+  "$(dirname "$PYBABEL")/python" - "$pot" "$LOCALE_DIR/zh_CN/LC_MESSAGES/messages.po" <<'PY' || status=$?
+import sys
+from babel.messages.pofile import read_po
+
+with open(sys.argv[1], "rb") as pot, open(sys.argv[2], "rb") as po:
+    wanted = {m.id for m in read_po(pot) if m.id}
+    done = {m.id for m in read_po(po) if m.id and m.string and not m.fuzzy}
+missing = sorted(wanted - done, key=str)
+for msgid in missing:
+    print(f"untranslated: {msgid!r}")
+print(f"{len(wanted) - len(missing)} of {len(wanted)} strings have a Chinese translation")
+sys.exit(1 if missing else 0)
+PY
+  rm -f "$pot"
+  return $status
 }
 
 update() {
@@ -40,6 +63,7 @@ case "${1:-}" in
   extract) extract ;;
   update) update ;;
   compile) compile ;;
+  check) check ;;
   all) extract; update; compile ;;
-  *) echo "usage: $0 extract|update|compile|all" >&2; exit 2 ;;
+  *) echo "usage: $0 extract|update|compile|check|all" >&2; exit 2 ;;
 esac

@@ -130,3 +130,119 @@ def _real_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+# --- Web: the app on the test database, a browser-like client, signing in --------------------
+
+WEB_SECRET = "test-secret-key-for-signed-cookies-only"
+DEMO_PASSWORD = "demo"
+
+
+def _compile_catalogues() -> None:
+    """Compile app/locale/*.po to .mo when missing or stale (as `scripts/i18n.sh compile`)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from app import i18n
+
+    for po_path in (PROJECT / "app" / "locale").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+    i18n.translations.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues() -> None:
+    """Tests see the translations a deployed app sees."""
+    _compile_catalogues()
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, workflows_dir: Path, database_url: str):  # noqa: ANN201
+    """Settings of the web app under test (override in a module to change workflows/demo)."""
+    from app.config import Settings
+
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=WEB_SECRET,
+        var_dir=tmp_path / "var",
+        workflows_dir=workflows_dir,
+        default_locale="zh_CN",
+        demo_mode=False,
+        scheduler_enabled=False,
+    )
+
+
+@pytest.fixture
+def app(app_settings, engine: Engine):  # noqa: ANN001, ANN201
+    """The FastAPI app on the test database (registry installed, definitions synced)."""
+    from app.main import create_app
+
+    return create_app(app_settings, engine)
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    """A client that keeps cookies like a browser; start-up and shutdown hooks run."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def demo_password_hash() -> str:
+    """One argon2 hash of the demo password, shared by every test person (hashing is slow)."""
+    from app.auth.passwords import hash_password
+
+    return hash_password(DEMO_PASSWORD)
+
+
+def csrf_from(client) -> str:  # noqa: ANN001
+    """The client's session CSRF token (from /api/me when signed in, else the sign-in form)."""
+    import re
+
+    me = client.get("/api/me")
+    if me.status_code == 200:
+        return me.json()["csrf_token"]
+    page = client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the sign-in page carries no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf():  # noqa: ANN201
+    """csrf(client) -> the session's CSRF token, for posting forms and API writes."""
+    return csrf_from
+
+
+@pytest.fixture
+def login(db: Session, demo_password_hash: str):  # noqa: ANN201
+    """login(client, person, password="demo"): sign in through the form (sets the hash if none)."""
+
+    def _login(client, person, password: str = DEMO_PASSWORD):  # noqa: ANN001, ANN202
+        if person.password_hash is None:
+            from app.auth.passwords import hash_password
+
+            person.password_hash = (
+                demo_password_hash if password == DEMO_PASSWORD else hash_password(password)
+            )
+            db.add(person)
+            db.commit()
+        response = client.post(
+            "/login",
+            data={"username": person.employee_no, "password": password,
+                  "csrf_token": csrf_from(client)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        return response
+
+    return _login

@@ -1,0 +1,135 @@
+"""Signing in and out, sessions, and the demo accounts on the sign-in page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.factories import bank
+
+WEB_WORKFLOWS = Path(__file__).resolve().parent.parent / "data" / "web_workflows"
+
+
+@pytest.fixture
+def workflows_dir() -> Path:
+    """These tests run on the small web-test workflow."""
+    return WEB_WORKFLOWS
+
+
+def test_wrong_password_shows_error_and_keeps_username(db, client, csrf, login):
+    b = bank(db)
+    login(client, b.employee)  # gives the employee the demo password
+    client.post("/logout", data={"csrf_token": csrf(client)})
+
+    response = client.post(
+        "/login",
+        data={"username": b.employee.employee_no, "password": "wrong", "csrf_token": csrf(client)},
+        headers={"Accept-Language": "en"},
+    )
+
+    assert response.status_code == 401
+    assert "The employee number or the password is not correct." in response.text
+    assert f'value="{b.employee.employee_no}"' in response.text
+    assert 'value="wrong"' not in response.text
+    assert client.get("/api/me").status_code == 401
+
+
+def test_unknown_employee_number_gets_the_same_error(db, client, csrf):
+    bank(db)
+    db.commit()
+    response = client.post(
+        "/login",
+        data={"username": "NOBODY", "password": "demo", "csrf_token": csrf(client)},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 401
+    assert "员工号或密码不正确。" in response.text
+
+
+def test_sign_in_sets_a_signed_httponly_lax_cookie_and_opens_my_work(db, client, login):
+    b = bank(db)
+    response = login(client, b.employee)
+
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert response.headers["location"] == "/tasks"
+    page = client.get("/tasks")
+    assert page.status_code == 200
+    assert b.employee.name in page.text
+
+
+def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(db, client, csrf, login):
+    b = bank(db)
+    first = client.get("/workflows", follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == "/login?next=/workflows"
+    login(client, b.employee)
+    client.post("/logout", data={"csrf_token": csrf(client)})
+
+    back = client.post("/login", data={"username": b.employee.employee_no, "password": "demo",
+                                       "next": "/workflows", "csrf_token": csrf(client)},
+                       follow_redirects=False)
+    assert back.headers["location"] == "/workflows"
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    away = client.post("/login", data={"username": b.employee.employee_no, "password": "demo",
+                                       "next": "//evil.example/", "csrf_token": csrf(client)},
+                       follow_redirects=False)
+    assert away.headers["location"] == "/tasks"
+
+
+def test_sign_out_ends_the_session(db, client, csrf, login):
+    b = bank(db)
+    login(client, b.employee)
+    response = client.post("/logout", data={"csrf_token": csrf(client)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/tasks", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_api_without_session_answers_401_with_detail(client):
+    response = client.get("/api/tasks", headers={"Accept-Language": "en"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Please sign in to continue."
+
+
+def test_inactive_person_cannot_sign_in(db, client, csrf, login):
+    b = bank(db)
+    login(client, b.colleague)
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    b.colleague.active = False
+    db.add(b.colleague)
+    db.commit()
+    response = client.post("/login", data={"username": b.colleague.employee_no,
+                                           "password": "demo", "csrf_token": csrf(client)})
+    assert response.status_code == 401
+
+
+def test_demo_accounts_are_not_listed_outside_demo_mode(db, client, demo_password_hash):
+    b = bank(db)
+    b.employee.password_hash = demo_password_hash
+    db.commit()
+    page = client.get("/login")
+    assert b.employee.employee_no not in page.text
+    assert "demo-accounts" not in page.text
+
+
+def test_demo_mode_lists_every_account_with_post_unit_and_roles(
+    db, app_settings, engine, demo_password_hash
+):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    b = bank(db)
+    for person in (b.employee, b.hr_a, b.manager_a):
+        person.password_hash = demo_password_hash
+    db.commit()
+    app_settings.demo_mode = True
+    with TestClient(create_app(app_settings, engine)) as client:
+        page = client.get("/login", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    for person in (b.employee, b.hr_a, b.manager_a):
+        assert person.employee_no in page.text
+    assert b.colleague.employee_no not in page.text  # no password: cannot sign in
+    assert "HR · Branch A" in page.text
+    assert "“demo”" in page.text
