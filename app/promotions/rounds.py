@@ -1,0 +1,67 @@
+"""Application rounds: once a year per scheme, inside the window the scheme file gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from app import clock
+from app.promotions.models import PromotionRound
+from app.promotions.schemes import Scheme
+
+
+@dataclass(frozen=True)
+class Window:
+    """A scheme's window in one calendar year and the assessment year that round weighs."""
+
+    scheme: str
+    year: int
+    assessment_year: int
+    opens_on: date
+    closes_on: date
+
+    def is_open(self, on: date) -> bool:
+        """Whether applications are taken on that day (both ends inclusive)."""
+        return self.opens_on <= on <= self.closes_on
+
+
+def window_of(scheme: Scheme, year: int) -> Window:
+    """The window of a scheme in a calendar year."""
+    opens, closes = scheme.window.dates(year)
+    offset = 1 if scheme.window.assessment_year == "previous" else 0
+    return Window(scheme.scheme, year, year - offset, opens, closes)
+
+
+def next_window(scheme: Scheme, on: date | None = None) -> Window:
+    """The window that is open on a day, else the next one to open."""
+    on = on or clock.today()
+    this_year = window_of(scheme, on.year)
+    return this_year if on <= this_year.closes_on else window_of(scheme, on.year + 1)
+
+
+def open_round(session: Session, scheme: Scheme, on: date | None = None) -> PromotionRound | None:
+    """The round taking applications on a day (created with its first application), or None."""
+    on = on or clock.today()
+    window = window_of(scheme, on.year)
+    if not window.is_open(on):
+        return None
+    row = session.exec(select(PromotionRound).where(PromotionRound.scheme == scheme.scheme,
+                                                    PromotionRound.year == window.year)).first()
+    if row is None:
+        row = PromotionRound(scheme=scheme.scheme, year=window.year,
+                             assessment_year=window.assessment_year,
+                             opens_on=window.opens_on, closes_on=window.closes_on)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def rounds(session: Session, *, scheme: str | None = None) -> list[PromotionRound]:
+    """Rounds held so far, newest first."""
+    query = select(PromotionRound)
+    if scheme:
+        query = query.where(PromotionRound.scheme == scheme)
+    return list(session.exec(query.order_by(col(PromotionRound.year).desc(),
+                                            PromotionRound.scheme)))

@@ -1,0 +1,310 @@
+"""Promotion services: apply or nominate in the open round, and what each reader may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import clock
+from app.assessments.rules import rule_book
+from app.assessments.service import is_supervisor_of
+from app.assessments.wording import RuleForbids, RuleRefused
+from app.engine import access, runtime
+from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.errors import InvalidTransition, NotAllowed, NotFound
+from app.i18n import N_, Message, pick_label
+from app.org.models import OrgUnit, Person, RoleAssignment
+from app.promotions.conditions import Evaluator
+from app.promotions.eligibility import (
+    Citation,
+    TitleVerdict,
+    eligibility,
+    labeller,
+    person_record,
+)
+from app.promotions.models import FilingNotice, PromotionRequest, PromotionRound
+from app.promotions.rounds import next_window, open_round
+from app.promotions.schemes import Scheme, get_scheme
+from app.promotions.screening import clean_facts, screen
+
+KIND_LABELS = {"self_application": Message("self-application"),
+               "nomination": Message("nomination")}
+
+
+def _why(citations: list[Citation]) -> list[Message]:
+    return [Message("{rule} {label}: {details}", {"rule": c.rule, "label": c.label,
+                                                  "details": c.details}) for c in citations]
+
+
+def _kind(session: Session, person: Person, applicant: Person) -> str:
+    if applicant.id == person.id:
+        return "self_application"
+    if is_supervisor_of(session, applicant, person):
+        return "nomination"
+    raise NotAllowed("Only the employee or one of their supervisors may start this application.")
+
+
+def _target(scheme: Scheme, name: str) -> Any:
+    title = scheme.title(name)
+    if title is None:
+        raise RuleRefused(N_("Please correct the marked fields."), field_errors={
+            "target_title": Message("Choose one of the offered options.")})
+    return title
+
+
+def _check_eligible(verdict: TitleVerdict | None, title: Any) -> TitleVerdict:
+    if verdict is None:
+        raise RuleRefused(N_("{title} is not above the current title."), field_errors={
+            "target_title": Message("Choose a title above the current one.")},
+            title=title.label)
+    if not verdict.eligible:
+        raise RuleForbids(N_("Not eligible to enter the evaluation for {title}: {why}"),
+                          title=title.label, why=_why(verdict.why_not))
+    return verdict
+
+
+def _check_skip_level(verdict: TitleVerdict, outstanding: bool, justification: str) -> None:
+    if not verdict.skip_level:
+        return
+    errors = {}
+    if not outstanding:
+        errors["outstanding_contribution"] = Message(
+            "Skip-level is only for an outstanding contribution.")
+    if not justification:
+        errors["justification"] = Message("Write the justification of the outstanding "
+                                          "contribution.")
+    if errors:
+        raise RuleRefused(N_("{title} is a skip-level appointment: it needs the "
+                          "outstanding-contribution flag and its written justification."),
+                          field_errors=errors, title=verdict.title.label)
+
+
+def apply(
+    db_session: Session,
+    *,
+    scheme: str,
+    person: Person,
+    applicant: Person,
+    target_title: str,
+    facts: dict[str, Any] | None = None,
+    justifications: dict[str, str] | None = None,
+    outstanding_contribution: bool = False,
+    justification: str = "",
+    registry: Any = None,
+) -> PromotionRequest:
+    """Apply (or nominate) for a title in the open round; screened, then sent down its route.
+
+    Refuses outside the window, a second case in the round, a title the person is not eligible
+    for, skip-level without an outstanding contribution, and failed qualifications.
+    """
+    found = get_scheme(scheme, registry)
+    today = clock.today()
+    round_ = open_round(db_session, found, today)
+    if round_ is None:
+        window = next_window(found, today)
+        raise RuleForbids(N_("Applications for {scheme} are taken from {opens} to {closes}."),
+                          scheme=found.label, opens=window.opens_on.isoformat(),
+                          closes=window.closes_on.isoformat())
+    kind = _kind(db_session, person, applicant)
+    title = _target(found, target_title)
+    route = found.route(title)
+    if kind not in route.application_kinds:
+        raise RuleForbids(N_("{title} is applied for only by {kinds}."), title=title.label,
+                          kinds=[KIND_LABELS[k] for k in route.application_kinds])
+    existing = db_session.exec(select(PromotionRequest.id).where(
+        PromotionRequest.round_id == round_.id, PromotionRequest.person_id == person.id)).first()
+    if existing is not None:
+        raise InvalidTransition("There is already a case for this person in the {year} round "
+                                "(one round a year per scheme).", year=round_.year)
+    justification = justification.strip()
+    book = rule_book(registry)
+    declared, errors = clean_facts(found, facts or {})
+    context_facts = {**declared, "outstanding_contribution": bool(outstanding_contribution),
+                     "application_kind": kind}
+    found_eligibility = eligibility(db_session, person=person, scheme=found,
+                                    year=round_.assessment_year, facts=context_facts,
+                                    registry=registry)
+    verdict = _check_eligible(found_eligibility.verdict(title.name), title)
+    current = found_eligibility.current
+    _check_skip_level(verdict, outstanding_contribution, justification)
+    if errors:
+        raise RuleRefused(N_("Please correct the marked fields."), field_errors=errors)
+    screening = screen(found, book, declared, justifications or {})
+    if not screening.passed:
+        raise RuleRefused(N_("The qualification screening did not pass."),
+                          field_errors=screening.errors)
+    record = person_record(db_session, person=person, year=round_.assessment_year,
+                           facts={**context_facts, "skip_level": verdict.skip_level})
+    via = bool(route.via_supervising_branch) and Evaluator(
+        record, labeller(found, book), found.reading).evaluate(route.via_supervising_branch).holds
+    request = PromotionRequest(
+        round_id=round_.id, scheme=found.scheme, person_id=person.id, applicant_id=applicant.id,
+        kind=kind, current_title=current.name if current else None, target_title=title.name,
+        tier=title.tier, workflow=route.workflow, skip_level=verdict.skip_level,
+        outstanding_contribution=bool(outstanding_contribution), justification=justification,
+        facts=declared, screening=screening.to_data(),
+        eligibility={"reasons": [c.to_data() for c in verdict.reasons],
+                     "why_not": [c.to_data() for c in verdict.why_not]},
+    )
+    db_session.add(request)
+    db_session.flush()
+    instance = runtime.start(
+        db_session, workflow=route.workflow, subject=person, initiator=applicant,
+        title=f"{person.name}: {pick_label(title.label, person.locale)}"[:200],
+        registry=registry,
+        context={
+            "promotion_request_id": request.id, "scheme": found.scheme,
+            "target_title": title.name, "staff_grade": title.staff_grade,
+            "round_year": round_.year,
+            "window": {"opens": round_.opens_on.isoformat(),
+                       "closes": round_.closes_on.isoformat()},
+            "screening_passed": screening.passed, "skip_level": verdict.skip_level,
+            "outstanding_contribution": bool(outstanding_contribution),
+            "justification_given": bool(justification), "via_supervising_branch": via,
+            "appointed_state": route.appointed_state, "filing": list(route.filing),
+        },
+    )
+    request.instance_id = instance.id
+    db_session.flush()
+    runtime.fire(db_session, instance, "submit", applicant, {}, registry=registry)
+    return request
+
+
+def request_of_instance(db_session: Session, instance_id: int) -> PromotionRequest | None:
+    """The promotion request a workflow instance carries, if any."""
+    return db_session.exec(select(PromotionRequest).where(
+        PromotionRequest.instance_id == instance_id)).first()
+
+
+def _scope_paths(db_session: Session, person: Person) -> list[str]:
+    return list(db_session.exec(
+        select(OrgUnit.path).join(RoleAssignment, RoleAssignment.org_unit_id == OrgUnit.id)
+        .where(RoleAssignment.person_id == person.id, RoleAssignment.kind == "role",
+               RoleAssignment.name == "hr")))
+
+
+def get_case(db_session: Session, *, request_id: int, viewer: Person
+             ) -> tuple[PromotionRequest, WorkflowInstance]:
+    """A case the viewer may see (the need-to-know rule of every instance), with its instance."""
+    request = db_session.get(PromotionRequest, request_id)
+    instance = db_session.get(WorkflowInstance, request.instance_id) if request else None
+    if request is None or instance is None or not (
+            viewer.is_admin or access.can_view(db_session, viewer, instance)):
+        raise NotFound("Promotion case {id} does not exist or is not visible to you.",
+                       id=request_id)
+    return request, instance
+
+
+@dataclass
+class CaseRow:
+    """One case of a round as HR sees it: who, for what, and where it is."""
+
+    request: PromotionRequest
+    instance: WorkflowInstance
+    person: Person
+    waiting_on: list[Task]
+
+
+def round_cases(db_session: Session, *, round_id: int, viewer: Person) -> tuple[PromotionRound,
+                                                                                list[CaseRow]]:
+    """Who applied in a round and where each case is (HR sees the units below their seat)."""
+    round_ = db_session.get(PromotionRound, round_id)
+    paths = _scope_paths(db_session, viewer)
+    if round_ is None or not (viewer.is_admin or paths):
+        raise NotFound("No promotion round {id}.", id=round_id)
+    rows = db_session.exec(
+        select(PromotionRequest, WorkflowInstance, Person, OrgUnit)
+        .join(WorkflowInstance, WorkflowInstance.id == PromotionRequest.instance_id)
+        .join(Person, Person.id == PromotionRequest.person_id)
+        .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(PromotionRequest.round_id == round_id).order_by(PromotionRequest.id)).all()
+    visible = [(r, i, p) for r, i, p, u in rows
+               if viewer.is_admin or any(u.path.startswith(path) for path in paths)]
+    ids = [i.id for _, i, _ in visible]
+    tasks: dict[int, list[Task]] = {}
+    if ids:
+        for task in db_session.exec(select(Task).where(Task.instance_id.in_(ids),
+                                                       Task.status == TaskStatus.open)):
+            tasks.setdefault(task.instance_id, []).append(task)
+    return round_, [CaseRow(r, i, p, tasks.get(i.id, [])) for r, i, p in visible]
+
+
+def may_view_rounds(db_session: Session, viewer: Person) -> bool:
+    """HR and administrators see rounds."""
+    return viewer.is_admin or bool(_scope_paths(db_session, viewer))
+
+
+@dataclass
+class QueueItem:
+    """A promotion case waiting on the reader."""
+
+    request: PromotionRequest
+    instance: WorkflowInstance
+    task: Task
+    person: Person
+    on_behalf_of_id: int | None
+
+
+def queue(db_session: Session, *, person: Person) -> list[QueueItem]:
+    """The approver's queue: promotion cases whose current step waits on this person."""
+    from app.tasks.service import my_tasks
+
+    items = []
+    for mine in my_tasks(db_session=db_session, person=person):
+        request = request_of_instance(db_session, mine.instance.id)
+        if request is None:
+            continue
+        subject = db_session.get(Person, request.person_id)
+        assert subject is not None
+        items.append(QueueItem(request, mine.instance, mine.task, subject,
+                               mine.on_behalf_of_id))
+    return items
+
+
+def my_requests(db_session: Session, *, person: Person) -> list[tuple[PromotionRequest,
+                                                                      WorkflowInstance]]:
+    """Cases about the person or started by them, newest first."""
+    rows = db_session.exec(
+        select(PromotionRequest, WorkflowInstance)
+        .join(WorkflowInstance, WorkflowInstance.id == PromotionRequest.instance_id)
+        .where((PromotionRequest.person_id == person.id)
+               | (PromotionRequest.applicant_id == person.id))
+        .order_by(col(PromotionRequest.id).desc())).all()
+    return [(r, i) for r, i in rows]
+
+
+def filing_notices_for(db_session: Session, *, person: Person, include_acknowledged: bool = False
+                       ) -> list[FilingNotice]:
+    """Filing notices addressed to the person or a seat they hold (for information only)."""
+    seats = list(db_session.exec(select(RoleAssignment).where(
+        RoleAssignment.person_id == person.id)))
+    query = select(FilingNotice)
+    if not include_acknowledged:
+        query = query.where(FilingNotice.acknowledged_at.is_(None))
+    notices = db_session.exec(query.order_by(col(FilingNotice.id).desc())).all()
+    return [n for n in notices if n.assignee_id == person.id or any(
+        (s.kind, s.name, s.org_unit_id) == (n.group_kind, n.group_name, n.org_unit_id)
+        for s in seats)]
+
+
+def acknowledge_filing(db_session: Session, *, notice_id: int, person: Person) -> FilingNotice:
+    """Mark a filing notice as read (it never held anything up)."""
+    notice = next((n for n in filing_notices_for(db_session, person=person,
+                                                 include_acknowledged=True)
+                   if n.id == notice_id), None)
+    if notice is None:
+        raise NotFound("No filing notice {id}.", id=notice_id)
+    if notice.acknowledged_at is None:
+        notice.acknowledged_at = clock.now()
+        notice.acknowledged_by_id = person.id
+        db_session.flush()
+    return notice
+
+
+def schemes_for_display(registry: Any = None) -> list[Scheme]:
+    """Every scheme, sorted by name."""
+    from app.promotions.schemes import schemes_of
+
+    return sorted(schemes_of(registry).values(), key=lambda s: s.scheme)
