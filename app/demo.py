@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from app import clock
+from app.auth.passwords import hash_password
 from app.engine import runtime
 from app.engine.definitions import Vocabulary
 from app.engine.models import WorkflowInstance
@@ -24,7 +25,6 @@ from app.org.importer import (
     apply_org,
     apply_people,
     default_vocabulary,
-    hash_password,
 )
 from app.org.models import OrgUnit, Person
 

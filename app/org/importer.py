@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, SQLModel, select
 
+from app.auth.passwords import hash_password, verify_password
 from app.engine.definitions import Vocabulary, load_vocabulary
 from app.errors import ImportFailed
 from app.i18n import LOCALES
@@ -39,24 +38,6 @@ ROLE_RE = re.compile(r"^(role|committee)\s*:\s*([A-Za-z0-9_]+)\s*@\s*(\S+)$")
 ROLE_SEPARATORS = re.compile(r"[;；\n]")
 KINDS = tuple(kind.value for kind in UnitKind)
 OVERFLOW = "\0overflow"  # marks a row with more values than the header has columns
-
-_hasher = PasswordHasher()
-
-
-def hash_password(plain: str) -> str:
-    """An argon2 hash of a password; the password itself is never stored."""
-    return _hasher.hash(plain)
-
-
-def password_matches(password_hash: str | None, plain: str) -> bool:
-    """Whether a stored argon2 hash belongs to this password."""
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, plain)
-    except (VerificationError, InvalidHashError):
-        return False
-
 
 @dataclass
 class CsvTable:
@@ -488,7 +469,8 @@ def _upsert_person(
         return
     if _assign(person, attributes):
         changed.add(number)
-    if password and not password_matches(person.password_hash, password):
+    if password and not (person.password_hash
+                         and verify_password(person.password_hash, password)):
         person.password_hash = hash_password(password)
         changed.add(number)
 

@@ -10,13 +10,13 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from app import clock
+from app.auth.passwords import verify_password
 from app.cli import app
 from app.config import get_settings
 from app.db import make_engine
 from app.demo import DEMO_PASSWORD, HEAD_OFFICE_CODE, seed_demo
 from app.engine.models import AuditEvent, SignOff, WorkflowInstance
 from app.engine.registry import Registry
-from app.org.importer import password_matches
 from app.org.models import OrgUnit, Person, RoleAssignment
 
 EVERY_STATE_SHOWN = {
@@ -55,7 +55,7 @@ def test_demo_accounts_are_bilingual_and_sign_in_with_the_demo_password(
     assert {"admin", "hr01", "cm01", "sup01", "tel01"} <= {p.employee_no for p in people}
     assert all(p.name_en and p.name != p.name_en for p in people)
     assert all(p.password_hash and p.password_hash != DEMO_PASSWORD for p in people)
-    assert password_matches(people[0].password_hash, DEMO_PASSWORD)
+    assert verify_password(people[0].password_hash, DEMO_PASSWORD)
     proposed = db.exec(select(WorkflowInstance).where(
         WorkflowInstance.state == "plan_proposed")).one()
     signers = list(db.exec(select(SignOff.signer_id).where(

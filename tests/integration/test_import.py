@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from app.auth.passwords import verify_password
 from app.errors import ImportFailed
-from app.org.importer import import_org, import_people, password_matches
+from app.org.importer import import_org, import_people
 from app.org.models import OrgUnit, Person, RoleAssignment
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -175,7 +176,7 @@ def test_people_file_creates_people_supervisors_roles_and_hashed_passwords(
         "张伟", "Zhang Wei", "客户经理", _unit(db, "JC01").id)
     assert hr.locale == "en"
     assert hr.password_hash and "s3cret" not in hr.password_hash
-    assert password_matches(hr.password_hash, "s3cret-Pass")
+    assert verify_password(hr.password_hash, "s3cret-Pass")
     assert cm.password_hash is None
     seats = {(a.kind, a.name) for a in db.exec(
         select(RoleAssignment).where(RoleAssignment.person_id == president.id))}
