@@ -25,8 +25,8 @@ from app.promotions.grades import grade_on
 from app.promotions.schemes import BUILTIN_FACTS, Scheme, Title, get_scheme
 
 LOOK_BACK_YEARS = 5
-NO_RULES = {"en": "No entry conditions", "zh": "无准入条件"}
-SKIP_LEVEL = {"en": "Skip-level", "zh": "越级"}
+NO_RULES = Message("No entry conditions")
+SKIP_LEVEL = Message("Skip-level")
 
 
 @dataclass
@@ -34,19 +34,23 @@ class Citation:
     """A rule as applied to the person: did it pass, and what was found."""
 
     rule: str
-    label: Labels
+    label: Labels | Message
     passed: bool
     details: list[Message] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         """JSON-able form, to keep the verdict a case was started on."""
-        return {"rule": self.rule, "label": self.label, "passed": self.passed,
+        label = as_data(self.label) if isinstance(self.label, Message) else self.label
+        return {"rule": self.rule, "label": label, "passed": self.passed,
                 "details": [as_data(m) for m in self.details]}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Citation:
         """A stored citation back."""
-        return cls(data["rule"], data["label"], data["passed"],
+        label = data["label"]
+        if isinstance(label, dict) and "msgid" in label:
+            label = from_data(label)
+        return cls(data["rule"], label, data["passed"],
                    [from_data(d) for d in data.get("details", [])])
 
 

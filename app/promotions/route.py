@@ -12,10 +12,10 @@ from app.engine.conditions import condition_holds
 from app.engine.definitions import Condition, WorkflowSpec
 from app.engine.guards import GuardContext
 from app.engine.models import WorkflowInstance
+from app.i18n import N_
 from app.promotions.models import FilingNotice, PromotionRequest
 
-NOTICE_LABEL = {"en": "Filing notice to head office (for information)",
-                "zh": "报备总行（知会，不影响办结）"}
+NOTICE_LABEL = N_("Filing notice to head office (for information, never blocks closing)")
 
 
 @dataclass
@@ -23,7 +23,7 @@ class RouteStep:
     """One step of the route and how far the case got."""
 
     key: str  # the state name, or "filing" for the notice
-    label: dict[str, str]
+    label: dict[str, str] | str  # a state's labels, or a msgid
     actors: list[str] = field(default_factory=list)
     status: str = "pending"  # done current pending returned rejected withdrawn not_reached sent
     blocking: bool = True

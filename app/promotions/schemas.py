@@ -1,0 +1,250 @@
+"""JSON shapes of the promotion API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class In(BaseModel):
+    """Inputs refuse unknown keys and trim strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApplyIn(In):
+    """An application, or a supervisor's nomination, for a title in the open round."""
+
+    scheme: str = Field(max_length=60)
+    target_title: str = Field(max_length=60)
+    person_id: int | None = Field(default=None, description="Someone you nominate; "
+                                                            "leave out to apply yourself")
+    facts: dict[str, Any] = Field(default={}, description="The scheme's declared facts")
+    justifications: dict[str, str] = Field(
+        default={}, description="exception_<rule> → why a 'generally' rule not met is justified")
+    outstanding_contribution: bool = False
+    justification: str = Field(default="", max_length=5000,
+                               description="Why the contribution is outstanding (skip-level)")
+
+
+class CitationOut(BaseModel):
+    """A rule as applied to the person."""
+
+    rule: str
+    label: str
+    passed: bool
+    details: list[str]
+
+
+class TitleVerdictOut(BaseModel):
+    """Whether the person may enter the evaluation for one title."""
+
+    name: str
+    label: str
+    tier: str
+    staff_grade: int | None
+    eligible: bool
+    skip_level: bool
+    reasons: list[CitationOut]
+    why_not: list[CitationOut]
+
+
+class EligibilityOut(BaseModel):
+    """A person's eligibility in a scheme for an assessment year (it is not a promotion)."""
+
+    person_id: int
+    scheme: str
+    scheme_label: str
+    year: int
+    current_title: str | None
+    current_label: str
+    titles: list[TitleVerdictOut]
+
+
+class TitleOut(BaseModel):
+    """A title of a scheme."""
+
+    name: str
+    label: str
+    tier: str
+    staff_grade: int | None
+
+
+class SettingOut(BaseModel):
+    """An ambiguous rule and the reading in use."""
+
+    name: str
+    label: str
+    value: str
+    default: str
+    reading: str
+
+
+class RouteOut(BaseModel):
+    """The approval route of a tier."""
+
+    tier: str
+    workflow: str
+    application_kinds: list[str]
+    filing: list[str]
+
+
+class WindowOut(BaseModel):
+    """The yearly application window."""
+
+    opens: str
+    closes: str
+    assessment_year: str
+
+
+class SchemeOut(BaseModel):
+    """A promotion scheme as data."""
+
+    scheme: str
+    label: str
+    titles: list[TitleOut]
+    window: WindowOut
+    settings: list[SettingOut]
+    routes: list[RouteOut]
+
+
+class StepOut(BaseModel):
+    """A step of a case's route and how far the case got."""
+
+    key: str
+    label: str
+    status: str = Field(description="done, current, pending, returned, rejected, withdrawn, "
+                                    "not_reached, sent")
+    status_label: str
+    actors: list[str]
+    blocking: bool
+
+
+class ScreeningOut(BaseModel):
+    """One qualification condition as screened."""
+
+    rule: str
+    label: str
+    strength: str
+    passed: bool
+    details: list[str]
+    exception: str
+
+
+class AppointmentOut(BaseModel):
+    """The appointment a case ended in."""
+
+    title_label: str
+    staff_grade: int | None
+    outcome: str
+    issued_on: date
+    effective_from: date
+    document_no: str
+
+
+class NoticeOut(BaseModel):
+    """A filing notice (for information, never blocking)."""
+
+    id: int
+    sent_at: datetime
+    acknowledged_at: datetime | None
+    to: str
+
+
+class CaseOut(BaseModel):
+    """A promotion case: who, for what, its route with the current step, and its outcome.
+
+    Act on it through /api/instances/{instance_id}/actions/{trigger}.
+    """
+
+    id: int
+    instance_id: int
+    version: int
+    scheme: str
+    scheme_label: str
+    person_id: int
+    person_name: str
+    applicant_name: str
+    kind: str
+    kind_label: str
+    current_title: str | None
+    current_label: str
+    target_title: str
+    target_label: str
+    skip_level: bool
+    justification: str
+    state: str
+    state_label: str
+    closed: bool
+    created_at: datetime
+    route: list[StepOut]
+    waiting_on: list[str]
+    screening: list[ScreeningOut]
+    reasons: list[CitationOut]
+    appointment: AppointmentOut | None
+    filing_notices: list[NoticeOut]
+
+
+class QueueItemOut(BaseModel):
+    """A case waiting on the caller."""
+
+    request_id: int
+    instance_id: int
+    person_name: str
+    scheme_label: str
+    target_label: str
+    state_label: str
+    on_behalf_of_id: int | None
+    due_at: datetime | None
+
+
+class RoundCaseOut(BaseModel):
+    """One case of a round."""
+
+    id: int
+    person_name: str
+    employee_no: str
+    kind: str
+    kind_label: str
+    target_label: str
+    state: str
+    state_label: str
+    closed: bool
+    waiting_on: list[str]
+    updated_at: datetime
+
+
+class RoundOut(BaseModel):
+    """A round: its window and where each case is."""
+
+    id: int
+    scheme: str
+    scheme_label: str
+    year: int
+    assessment_year: int
+    opens_on: date
+    closes_on: date
+    cases: list[RoundCaseOut]
+
+
+class RoundSummaryOut(BaseModel):
+    """A round without its cases."""
+
+    id: int
+    scheme: str
+    year: int
+    assessment_year: int
+    opens_on: date
+    closes_on: date
+
+
+class FilingOut(BaseModel):
+    """A filing notice addressed to the caller or a seat they hold."""
+
+    id: int
+    request_id: int
+    summary: str
+    sent_at: datetime
+    acknowledged_at: datetime | None

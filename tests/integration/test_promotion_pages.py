@@ -1,0 +1,148 @@
+"""Promotion pages and JSON API: eligibility, applying, the queue, the case route, HR's round."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from app import clock
+from tests.promotion_helpers import GOOD_FACTS, provincial_bank, quarters
+
+IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
+
+
+@pytest.fixture
+def org(db):
+    b = provincial_bank(db)
+    b.employee_b.grade = "cm"
+    db.commit()
+    clock.freeze(IN_PF_WINDOW)
+    return b
+
+
+def api_apply(client, csrf, **body):
+    return client.post("/api/promotions/requests", json=body,
+                       headers={"X-CSRF-Token": csrf(client)})
+
+
+def test_my_eligibility_page_lists_titles_with_reasons_and_why_not(client, login, db, org):
+    quarters(db, org.employee, 2026, [1, 2, 2, 5])  # weighed by the next (2027) round
+    db.commit()
+    login(client, org.employee)
+    page = client.get("/promotions?lang=en")
+    assert page.status_code == 200
+    corporate = page.text[page.text.index('id="scheme-corporate_cm_2012"'):]
+    assert "Level 5 may only be promoted to assistant" in corporate
+    assert "A.4" in corporate and "Eligibility opens the evaluation" in page.text
+
+
+def test_the_eligibility_api_cites_the_rules(client, login, db, org):
+    quarters(db, org.employee, 2025, [1, 1, 3, 3])
+    db.commit()
+    login(client, org.employee)
+    body = client.get("/api/promotions/eligibility",
+                      params={"scheme": "corporate_cm_2012", "year": 2025}).json()
+    verdicts = {t["name"]: t for t in body["titles"]}
+    assert verdicts["senior_cm"]["eligible"] is True
+    assert verdicts["chief_cm"]["eligible"] is False
+    assert [c["rule"] for c in verdicts["chief_cm"]["why_not"]] == ["A.1", "A.1"]
+
+
+def test_someone_else_s_eligibility_is_not_visible_to_a_colleague(client, login, org):
+    login(client, org.colleague)
+    response = client.get("/api/promotions/eligibility",
+                          params={"scheme": "corporate_cm_2012", "person_id": org.employee.id})
+    assert response.status_code == 404
+
+
+def test_apply_through_the_api_then_act_and_see_the_route(client, csrf, login, db, org):
+    login(client, org.employee_b)
+    response = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                         target_title="senior_cm", facts=GOOD_FACTS)
+    assert response.status_code == 201, response.text
+    case = response.json()
+    assert case["state"] == "recommendation"
+    assert [s["status"] for s in case["route"]][:3] == ["done", "current", "pending"]
+    assert case["route"][-1]["blocking"] is False
+    client.post("/logout", data={"csrf_token": csrf(client)})
+
+    login(client, org.branch_pf)
+    queue = client.get("/api/promotions/queue").json()
+    assert [q["request_id"] for q in queue] == [case["id"]]
+    acted = client.post(f"/api/instances/{case['instance_id']}/actions/recommend",
+                        json={"payload": {}, "expected_version": case["version"]},
+                        headers={"X-CSRF-Token": csrf(client)})
+    assert acted.status_code == 200, acted.text
+    again = client.get(f"/api/promotions/requests/{case['id']}").json()
+    assert again["state"] == "leadership_check"
+    page = client.get(f"/promotions/cases/{case['id']}?lang=en")
+    current = re.search(r'<li class="step step-current[^"]*" aria-current="step">\s*'
+                        r'<span class="step-label">([^<]+)</span>', page.text)
+    assert current and current.group(1) == "Leadership group checks"
+
+
+def test_a_refused_application_answers_with_the_reason(client, csrf, login, org):
+    login(client, org.employee_b)
+    response = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                         target_title="senior_cm", facts={**GOOD_FACTS, "education": "secondary"})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"exception_q3"}
+    clock.freeze(datetime(2026, 6, 1, 9))
+    closed = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                       target_title="senior_cm", facts=GOOD_FACTS)
+    assert closed.status_code == 403
+    assert "2027-03-01" in closed.json()["detail"]
+
+
+def test_the_apply_form_shows_errors_next_to_the_fields(client, csrf, login, org):
+    login(client, org.employee_b)
+    form = client.get("/promotions/apply?scheme=bocom_private_finance_2002&lang=en")
+    assert form.status_code == 200 and 'name="fact_education"' in form.text
+    response = client.post("/promotions/apply", data={
+        "csrf_token": csrf(client), "scheme": "bocom_private_finance_2002",
+        "person_id": str(org.employee_b.id), "target_title": "senior_cm",
+        "fact_good_conduct": "true", "fact_healthy": "true", "fact_education": "secondary",
+        "fact_years_in_banking": "5", "fact_years_in_private_finance": "1",
+        "fact_professional_title": "economist"})
+    assert response.status_code == 422
+    assert 'id="f-exception_q3-error"' in response.text
+    response = client.post("/promotions/apply", data={
+        "csrf_token": csrf(client), "scheme": "bocom_private_finance_2002",
+        "person_id": str(org.employee_b.id), "target_title": "senior_cm",
+        "fact_good_conduct": "true", "fact_healthy": "true", "fact_education": "secondary",
+        "fact_years_in_banking": "5", "fact_years_in_private_finance": "1",
+        "fact_professional_title": "economist", "exception_q3": "自学考试在读"},
+        follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/promotions/cases/")
+
+
+def test_hr_sees_the_round_page_and_an_employee_does_not(client, csrf, login, org):
+    login(client, org.employee_b)
+    case = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                     target_title="senior_cm", facts=GOOD_FACTS).json()
+    assert client.get("/promotions/rounds").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    login(client, org.branch_hr)
+    rounds = client.get("/api/promotions/rounds").json()
+    assert len(rounds) == 1
+    page = client.get(f"/promotions/rounds/{rounds[0]['id']}?lang=en")
+    assert page.status_code == 200
+    assert f'href="/promotions/cases/{case["id"]}"' in page.text
+    assert "Private-finance department recommends" in page.text
+    body = client.get(f"/api/promotions/rounds/{rounds[0]['id']}").json()
+    assert [c["state"] for c in body["cases"]] == ["recommendation"]
+
+
+def test_the_openapi_document_describes_the_promotion_api(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/promotions/eligibility", "/api/promotions/requests",
+            "/api/promotions/queue", "/api/promotions/rounds/{round_id}"} <= set(paths)
+
+
+def test_the_pages_read_in_chinese(client, login, org):
+    login(client, org.employee_b)
+    page = client.get("/promotions?lang=zh_CN")
+    assert "交通银行私人金融客户经理（2002）" in page.text
