@@ -7,8 +7,10 @@ from fastapi import APIRouter, Request
 from app.instances import presenters, service
 from app.instances.schemas import ActionIn, ActionResultOut, EventOut, InstanceOut
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
+from app.web.schemas import error_responses
 
-router = APIRouter(prefix="/api/instances", tags=["instances"])
+router = APIRouter(prefix="/api/instances", tags=["instances"],
+                   responses=error_responses(401, 404))
 
 
 @router.get("/{instance_id}", response_model=InstanceOut)
@@ -31,7 +33,8 @@ def get_events(
     return [EventOut.model_validate(e) for e in view.events]
 
 
-@router.post("/{instance_id}/actions/{trigger}", response_model=ActionResultOut)
+@router.post("/{instance_id}/actions/{trigger}", response_model=ActionResultOut,
+             responses=error_responses(403, 409, 422))
 def take_action(
     instance_id: int, trigger: str, body: ActionIn, request: Request, db: SessionDep,
     user: CurrentUser, locale: LocaleDep,

@@ -22,6 +22,12 @@ def get_visible(*, db_session: Session, person: Person, instance_id: int) -> Wor
     return instance
 
 
+def still_visible(*, db_session: Session, person: Person, instance: WorkflowInstance) -> bool:
+    """Whether the person may still see the instance (after acting, they may no longer)."""
+    db_session.flush()
+    return access.can_view(db_session, person, instance)
+
+
 def visible_instances(
     *, db_session: Session, person: Person, workflow: str | None = None, limit: int = 200
 ) -> list[WorkflowInstance]:

@@ -78,6 +78,10 @@ def act(
         state = FormState.from_error(exc, values, gettext)
         return instance_page(request, db, user, locale, instance_id, form_trigger=trigger,
                              form_state=state, status_code=exc.status_code)
+    if not service.still_visible(db_session=db, person=user, instance=result.instance):
+        # e.g. a delegate whose principal's task is done: the case is no longer theirs to see
+        flash(request, Message("Done. The case has moved on and is no longer on your list."))
+        return RedirectResponse("/tasks", status_code=303)
     label = presenters.action_label(spec, trigger, locale)
     to_label = presenters.state_label(spec, result.to_state, locale)
     if result.completed:

@@ -14,8 +14,9 @@ from app.tasks.service import my_tasks
 from app.web.csrf import csrf_token
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
 from app.web.labels import person_name, seat_label, unit_name
+from app.web.schemas import error_responses
 
-router = APIRouter(prefix="/api", tags=["me"])
+router = APIRouter(prefix="/api", tags=["me"], responses=error_responses(401))
 
 
 class SeatOut(BaseModel):

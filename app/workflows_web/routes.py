@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
+from app.web.schemas import error_responses
 from app.workflows_web.presenters import current_workflows, workflow_view
 
-router = APIRouter(prefix="/api", tags=["workflows"])
+router = APIRouter(prefix="/api", tags=["workflows"], responses=error_responses(401))
 
 
 class Out(BaseModel):

@@ -59,8 +59,7 @@ def test_instance_page_is_hidden_from_another_branchs_hr(db, client, login):
     assert client.get(f"/api/instances/{instance.id}/events").status_code == 404
 
 
-@pytest.mark.parametrize("who", ["employee", "manager_a", "president_a", "hr_a", "leader_a",
-                                 "admin"])
+@pytest.mark.parametrize("who", ["employee", "manager_a", "president_a", "hr_a", "admin"])
 def test_instance_is_visible_to_subject_chain_unit_scope_and_admins(db, registry, who):
     b = bank(db)
     instance = _case(db, b.employee)
@@ -70,8 +69,9 @@ def test_instance_is_visible_to_subject_chain_unit_scope_and_admins(db, registry
     assert list(visible) == [instance.id]
 
 
-@pytest.mark.parametrize("who", ["colleague", "hr_b", "employee_b", "manager_b"])
+@pytest.mark.parametrize("who", ["colleague", "hr_b", "employee_b", "manager_b", "leader_a"])
 def test_instance_is_invisible_to_people_outside(db, registry, who):
+    """A committee seat alone gives no scope: committee members see cases they have a task on."""
     b = bank(db)
     instance = _case(db, b.employee)
     person = getattr(b, who)
@@ -217,3 +217,47 @@ def test_unknown_instance_and_malformed_id_are_plain_404_pages(db, client, login
     page = client.get("/instances/not-a-number")
     assert page.status_code == 404
     assert "Traceback" not in page.text
+
+
+def test_delegate_acts_on_behalf_and_the_timeline_says_so(db, client, csrf, login):
+    from datetime import timedelta
+
+    from app import clock
+    from app.org.models import Delegation
+
+    b = bank(db)
+    instance = _submitted(db, b)
+    db.add(Delegation(principal_id=b.manager_a.id, delegate_id=b.colleague.id,
+                      starts_on=clock.today(), ends_on=clock.today() + timedelta(days=1)))
+    db.commit()
+    login(client, b.colleague)
+    english(client)
+
+    page = client.get(f"/instances/{instance.id}")
+    assert page.status_code == 200
+    assert f'name="on_behalf_of_id" value="{b.manager_a.id}"' in page.text
+    response = client.post(
+        f"/instances/{instance.id}/actions/review",
+        data={"csrf_token": csrf(client), "expected_version": "2", "outcome": "not_met",
+              "on_behalf_of_id": str(b.manager_a.id)},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303
+    assert _state(db, instance) == "hr_review"
+    # the principal's task is done, so the case leaves the delegate's sight: back to My work
+    assert response.headers["location"] == "/tasks"
+    assert "no longer on your list" in client.get("/tasks").text
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    login(client, b.employee)
+    english(client)
+    page = client.get(f"/instances/{instance.id}")
+    timeline = page.text[page.text.index('class="timeline"'):]
+    assert (f'{b.colleague.name}</span> <span class="behalf">on behalf of {b.manager_a.name}'
+            in timeline)
+
+
+def test_openapi_documents_error_answers_of_actions(client):
+    spec = client.get("/openapi.json").json()
+    answers = spec["paths"]["/api/instances/{instance_id}/actions/{trigger}"]["post"]["responses"]
+    assert {"200", "401", "403", "404", "409", "422"} <= set(answers)
