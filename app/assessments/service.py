@@ -75,8 +75,11 @@ def is_supervisor_of(session: Session, actor: Person, person: Person) -> bool:
 
 
 def may_record(session: Session, actor: Person | None, person: Person) -> bool:
-    """HR over the person's unit (or an administrator) records results; None is the system."""
-    return actor is None or actor.is_admin or holds_role_over(session, actor, person, ("hr",))
+    """HR over the person's unit records results; None is the system (imports from the CLI).
+
+    Administrators are not included: running the system does not entitle anyone to careers.
+    """
+    return actor is None or holds_role_over(session, actor, person, ("hr",))
 
 
 def may_view(session: Session, actor: Person, person: Person) -> bool:

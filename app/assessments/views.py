@@ -135,12 +135,11 @@ def people(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDe
         RoleAssignment, RoleAssignment.org_unit_id == OrgUnit.id).where(
         RoleAssignment.person_id == user.id, RoleAssignment.kind == "role",
         RoleAssignment.name == "hr")))
-    if not (paths or user.is_admin):
+    if not paths:
         return RedirectResponse(f"/assessments/people/{user.id}", status_code=303)
     query = select(Person, OrgUnit).join(OrgUnit, OrgUnit.id == Person.org_unit_id).where(
         Person.active)
-    if not user.is_admin:
-        query = query.where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
+    query = query.where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
     if q.strip():
         like = f"%{q.strip()}%"
         query = query.where(or_(col(Person.name).like(like), col(Person.employee_no).like(like),

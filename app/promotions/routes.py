@@ -132,7 +132,7 @@ def queue(request: Request, db: SessionDep, user: CurrentUser,
 @router.get("/rounds", response_model=list[RoundSummaryOut], responses=error_responses(403),
             summary="Rounds (HR)")
 def list_rounds(db: SessionDep, user: CurrentUser) -> list[RoundSummaryOut]:
-    """Rounds held so far, newest first (HR and administrators)."""
+    """Rounds held so far, newest first (HR only)."""
     if not service.may_view_rounds(db, user):
         raise NotAllowed("Only HR may see the promotion rounds.")
     return [RoundSummaryOut.model_validate(r, from_attributes=True)

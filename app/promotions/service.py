@@ -191,7 +191,7 @@ def get_case(db_session: Session, *, request_id: int, viewer: Person
     request = db_session.get(PromotionRequest, request_id)
     instance = db_session.get(WorkflowInstance, request.instance_id) if request else None
     if request is None or instance is None or not (
-            viewer.is_admin or access.can_view(db_session, viewer, instance)):
+            access.can_view(db_session, viewer, instance)):
         raise NotFound("Promotion case {id} does not exist or is not visible to you.",
                        id=request_id)
     return request, instance
@@ -212,7 +212,7 @@ def round_cases(db_session: Session, *, round_id: int, viewer: Person) -> tuple[
     """Who applied in a round and where each case is (HR sees the units below their seat)."""
     round_ = db_session.get(PromotionRound, round_id)
     paths = _scope_paths(db_session, viewer)
-    if round_ is None or not (viewer.is_admin or paths):
+    if round_ is None or not paths:
         raise NotFound("No promotion round {id}.", id=round_id)
     rows = db_session.exec(
         select(PromotionRequest, WorkflowInstance, Person, OrgUnit)
@@ -221,7 +221,7 @@ def round_cases(db_session: Session, *, round_id: int, viewer: Person) -> tuple[
         .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
         .where(PromotionRequest.round_id == round_id).order_by(PromotionRequest.id)).all()
     visible = [(r, i, p) for r, i, p, u in rows
-               if viewer.is_admin or any(u.path.startswith(path) for path in paths)]
+               if any(u.path.startswith(path) for path in paths)]
     ids = [i.id for _, i, _ in visible]
     tasks: dict[int, list[Task]] = {}
     if ids:
@@ -232,8 +232,8 @@ def round_cases(db_session: Session, *, round_id: int, viewer: Person) -> tuple[
 
 
 def may_view_rounds(db_session: Session, viewer: Person) -> bool:
-    """HR and administrators see rounds."""
-    return viewer.is_admin or bool(_scope_paths(db_session, viewer))
+    """HR sees rounds (administrators do not: running the system is not reading careers)."""
+    return bool(_scope_paths(db_session, viewer))
 
 
 @dataclass
