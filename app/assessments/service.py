@@ -201,12 +201,17 @@ def set_flag(db_session: Session, *, person: Person, entry: FlagEntry, actor: Pe
     return row
 
 
-def has_flag(db_session: Session, *, person_id: int, year: int, name: str) -> bool:
-    """Whether a justified flag is set on a person's year."""
+def flag_justification(db_session: Session, *, person_id: int, year: int, name: str) -> str:
+    """The written justification of a flag on a person's year ('' when not set)."""
     row = db_session.exec(select(AssessmentFlag).where(
         AssessmentFlag.person_id == person_id, AssessmentFlag.year == year,
         AssessmentFlag.name == name)).first()
-    return row is not None and bool(row.justification.strip())
+    return row.justification.strip() if row is not None else ""
+
+
+def has_flag(db_session: Session, *, person_id: int, year: int, name: str) -> bool:
+    """Whether a justified flag is set on a person's year."""
+    return bool(flag_justification(db_session, person_id=person_id, year=year, name=name))
 
 
 def allowed_outcomes(db_session: Session, *, person_id: int, year: int,

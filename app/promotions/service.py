@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.assessments.rules import rule_book
-from app.assessments.service import is_supervisor_of
+from app.assessments.service import flag_justification, is_supervisor_of
 from app.assessments.wording import RuleForbids, RuleRefused
 from app.engine import access, runtime
 from app.engine.models import Task, TaskStatus, WorkflowInstance
@@ -120,6 +120,11 @@ def apply(
                                 "(one round a year per scheme).", year=round_.year)
     justification = justification.strip()
     book = rule_book(registry)
+    # A reviewer's outstanding-contribution flag on the weighed year counts as the flag here.
+    flagged = flag_justification(db_session, person_id=person.id, year=round_.assessment_year,
+                                 name=book.assessment.skip_level_requires_flag)
+    if flagged and not outstanding_contribution:
+        outstanding_contribution, justification = True, justification or flagged
     declared, errors = clean_facts(found, facts or {})
     context_facts = {**declared, "outstanding_contribution": bool(outstanding_contribution),
                      "application_kind": kind}

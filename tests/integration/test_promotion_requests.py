@@ -203,6 +203,16 @@ def test_skip_level_needs_the_outstanding_contribution_flag_and_its_justificatio
     assert instance.context["skip_level"] and instance.context["justification_given"]
 
 
+def test_a_reviewers_outstanding_contribution_flag_allows_skip_level(db, org) -> None:
+    clock.freeze(IN_PF_WINDOW)
+    set_grade(db, org.employee_b, "assistant_cm")
+    flag(db, org.employee_b, 2025, "outstanding_contribution", by=org.manager_b,
+         justification="全年引进高端客户40户")
+    request = apply_pf(db, org.employee_b, "senior_cm")
+    assert request.skip_level and request.outstanding_contribution
+    assert request.justification == "全年引进高端客户40户"
+
+
 def test_the_skip_level_guard_holds_the_workflow_to_its_justification(db, org) -> None:
     clock.freeze(IN_PF_WINDOW)
     set_grade(db, org.employee_b, "assistant_cm")
