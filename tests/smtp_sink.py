@@ -52,8 +52,17 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[Received] = []
+        self.refuse: set[str] = set()  # addresses answered with 550 (a permanent failure)
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        """aiosmtpd hook: accept a recipient unless told to refuse it."""
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         """aiosmtpd hook: keep the message."""

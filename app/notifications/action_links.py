@@ -19,7 +19,7 @@ from app.engine.runtime import Action, FireResult
 from app.errors import NotAllowed, NotAuthenticated, TokenExpired
 from app.notifications.models import ActionLink
 from app.org.models import Person
-from app.reminders.recipients import task_people
+from app.reminders.recipients import expression_people, task_people
 
 TOKEN_BYTES = 32
 
@@ -123,10 +123,14 @@ def _first_event_since(session: Session, link: ActionLink) -> AuditEvent | None:
 
 
 def _current_people(session: Session, instance: WorkflowInstance) -> list[Person]:
+    """Who the case waits on now, named afresh (a supervisor may have changed since)."""
     tasks = session.exec(select(Task).where(Task.instance_id == instance.id,
                                             Task.status == TaskStatus.open))
-    ids = sorted({pid for task in tasks for pid in task_people(session, task)})
-    return [p for p in (session.get(Person, i) for i in ids) if p is not None]
+    ids: set[int] = set()
+    for task in tasks:
+        ids.update(expression_people(session, instance, task.actor_expr) if task.actor_expr
+                   else task_people(session, task))
+    return [p for p in (session.get(Person, i) for i in sorted(ids)) if p is not None]
 
 
 def inspect(session: Session, token: str, now: datetime,

@@ -79,7 +79,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:80]
 
 
-def _claim(session: Session, now: datetime, settings: Settings, registry: Registry,
+def claim(session: Session, now: datetime, settings: Settings, registry: Registry,
            worker: str, batch_size: int, needs_address: bool) -> list[_Claimed]:
     """Lease due messages to this worker, each written now in its recipient's language (with
     fresh action links; a retry writes it again)."""
@@ -141,7 +141,7 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
     while True:
         mailer = mailer_factory(settings)
         with claim_transaction(engine) as session:
-            claimed = _claim(session, now, settings, registry, worker, batch_size,
+            claimed = claim(session, now, settings, registry, worker, batch_size,
                              needs_address=mailer.transport == "smtp")
         if not claimed:
             return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -180,10 +179,3 @@ def test_a_daily_digest_gathers_a_persons_messages_into_one_email(
     assert [kind for _, kind, _ in sink.summary()] == ["digest", "digest"]
     held = db.exec(select(OutboxMessage).where(OutboxMessage.kind != "digest")).all()
     assert {m.status for m in held} == {MessageStatus.digested}
-
-
-def test_importing_the_same_calendar_twice_changes_nothing(db, org) -> None:
-    csv = "date,is_working_day,note\n2027-02-20,1,调休上班\n2027-02-08,0,春节\n"
-    first = calendar_service.import_csv(db, io.StringIO(csv), by=org.hr_a, now=clock.now())
-    second = calendar_service.import_csv(db, io.StringIO(csv), by=org.hr_a, now=clock.now())
-    assert (first.created, second.created, second.updated, second.unchanged) == (2, 0, 0, 2)

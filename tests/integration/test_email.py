@@ -1,0 +1,228 @@
+"""Email: the reader's language, the built-in mailbox, and delivery that loses nothing and
+never sends twice: server down, two schedulers at once, a run killed midway."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from app.db import make_engine
+from app.engine import runtime
+from app.engine.registry import Registry
+from app.notifications.delivery import claim
+from app.notifications.mailer import SmtpMailer
+from app.notifications.models import MessageStatus, OutboxMessage
+from app.reminders import hooks
+from app.reminders.firing import fire_due_timers
+from app.reminders.sweep import sweep
+from app.rows import claim_transaction
+from tests.factories import bank, person
+from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at
+from tests.smtp_sink import SmtpSink
+
+DAY = date(2026, 3, 3)  # Tuesday: the before-due reminders of cases started on Monday
+
+
+@pytest.fixture
+def workflows_dir() -> Path:
+    return CHECKPOINT_WORKFLOWS
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(db: Session, registry: Registry):
+    hooks.install()
+    b = bank(db)
+    registry.sync(db)
+    db.commit()
+    yield b
+    hooks.uninstall()
+
+
+def start_checks(db: Session, org, count: int = 1) -> list[str]:
+    """Cases for `count` employees of sub-branch A started on Monday; their addresses."""
+    at(date(2026, 3, 2))
+    addresses = []
+    for i in range(count):
+        subject = org.employee if i == 0 else person(db, org.sub_a, supervisor=org.manager_a)
+        runtime.start(db, workflow="checkpoint_check", subject=subject, title=f"检查点{i}")
+        addresses.append(subject.email)
+    db.commit()
+    return addresses
+
+
+def message_ids(sink: SmtpSink) -> Counter[str]:
+    return Counter(r.message["Message-ID"] for r in sink.received)
+
+
+def test_each_person_reads_the_mail_in_their_own_language_as_text_and_html(
+        db, engine, registry, org, sink) -> None:
+    start_checks(db, org)  # the employee (Chinese) is reminded to record the evidence
+    other = runtime.start(db, workflow="checkpoint_check", subject=org.colleague, title="检查点X")
+    runtime.fire(db, other, "record_evidence", org.colleague, {})
+    org.manager_a.locale = "en"  # the supervisor reads English and is reminded to check
+    db.commit()
+    sweep(engine, at(DAY), settings=sink.settings(), registry=registry)
+
+    [chinese] = sink.to(org.employee.email)
+    assert chinese.message["Subject"] == "提醒：检查点0 (张三) 将于 2026年3月4日 到期"
+    assert "提交佐证材料: http://stepwise.test/act/" in chinese.text
+    [english] = sink.to(org.manager_a.email)
+    assert english.message["Subject"] == "Reminder: 检查点X (李四) is due on March 4, 2026"
+    assert english.message.get_content_type() == "multipart/alternative"
+    assert "Confirm the check: http://stepwise.test/act/" in english.text
+    assert re.search(r'<a href="http://stepwise\.test/act/[\w-]+"', english.html)
+
+
+def test_without_smtp_the_mailbox_keeps_the_mail_for_administrators(
+        db, engine, registry, app_settings, org, client, login) -> None:
+    start_checks(db, org)
+    report = sweep(engine, at(DAY), settings=app_settings, registry=registry)
+    assert report.sent == 1
+    [kept] = db.exec(select(OutboxMessage)).all()
+    assert (kept.status, kept.transport) == (MessageStatus.sent, "mailbox")
+
+    login(client, org.employee)
+    assert client.get("/mailbox").status_code == 403
+    client.post("/logout", data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/tasks").text).group(1)})
+    login(client, org.admin)
+    listing = client.get("/mailbox")
+    assert listing.status_code == 200 and kept.subject in listing.text
+    page = client.get(f"/mailbox/{kept.id}")
+    assert re.search(r'<a href="http://127\.0\.0\.1:8000/act/[\w-]+">', page.text)
+
+
+def test_while_the_mail_server_is_down_nothing_is_lost_and_nothing_sent_twice(
+        db, engine, registry, app, org, sink, client, login) -> None:
+    addresses = start_checks(db, org, count=3)
+    settings = sink.settings(smtp_retry_base_seconds=60)
+    sink.stop()
+    first = sweep(engine, at(DAY, 9), settings=settings, registry=registry)
+    assert (first.sent, first.retried) == (0, 3)
+    login(client, org.hr_a)
+    problems = client.get("/outbox/failures?lang=en")
+    assert "ConnectionRefusedError" in problems.text
+    assert sweep(engine, at(DAY, 9, 0), settings=settings, registry=registry).retried == 0
+
+    second = sweep(engine, at(DAY, 9, 1), settings=settings, registry=registry)
+    assert second.retried == 3  # after the first pause (60 s) the next one is 120 s
+    sink.start()
+    assert sweep(engine, at(DAY, 9, 2), settings=settings, registry=registry).sent == 0
+    assert sweep(engine, at(DAY, 9, 3), settings=settings, registry=registry).sent == 3
+    sweep(engine, at(DAY, 10), settings=settings, registry=registry)
+
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
+    assert set(message_ids(sink).values()) == {1}
+    rows = db.exec(select(OutboxMessage)).all()
+    assert {(m.status, m.attempts) for m in rows} == {(MessageStatus.sent, 2)}
+    assert "ConnectionRefusedError" not in client.get("/outbox/failures?lang=en").text
+
+
+def test_a_refused_address_is_shown_to_hr_and_sent_again_on_request(
+        db, engine, registry, app, org, sink, client, login) -> None:
+    start_checks(db, org)
+    sink.refuse.add(org.employee.email)
+    settings = sink.settings()
+    assert sweep(engine, at(DAY), settings=settings, registry=registry).failed == 1
+    [row] = db.exec(select(OutboxMessage)).all()
+    assert row.status == MessageStatus.failed and "550" in row.last_error
+
+    login(client, org.hr_a)
+    page = client.get("/outbox/failures?lang=en")
+    assert "refused" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    sink.refuse.clear()
+    client.post(f"/outbox/{row.id}/retry", data={"csrf_token": csrf})
+    assert sweep(engine, at(DAY, 11), settings=settings, registry=registry).sent == 1
+    assert [r.to for r in sink.received] == [org.employee.email]
+
+
+def test_two_schedulers_at_once_send_each_message_once(
+        db, database_url, registry, org, sink) -> None:
+    addresses = start_checks(db, org, count=12)
+    settings = sink.settings(sweep_batch_size=3)
+    engines = [make_engine(database_url) for _ in range(2)]
+    now = at(DAY)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    sent: list[int] = []
+
+    def scheduler(engine) -> None:
+        try:
+            barrier.wait()
+            sent.append(sweep(engine, now, settings=settings, registry=registry).sent)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scheduler, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    assert sum(sent) == len(addresses)
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
+    assert set(message_ids(sink).values()) == {1}
+
+
+class Killed(BaseException):
+    """The process dies (not an error the sweep could handle)."""
+
+
+def dies_after(sends: int):
+    """A mailer factory whose process is killed after `sends` messages went out."""
+    count = {"sent": 0}
+
+    class DyingMailer(SmtpMailer):
+        def send(self, message: EmailMessage) -> None:
+            if count["sent"] == sends:
+                raise Killed()
+            super().send(message)
+            count["sent"] += 1
+
+    return lambda settings: DyingMailer(settings)
+
+
+def test_a_sweep_killed_midway_is_completed_by_the_next_run(
+        db, engine, registry, org, sink) -> None:
+    addresses = start_checks(db, org, count=5)
+    settings = sink.settings()
+    with pytest.raises(Killed):
+        sweep(engine, at(DAY), settings=settings, registry=registry,
+              mailer_factory=dies_after(2))
+    assert len(sink.received) == 2
+    sweep(engine, at(DAY, 10, 1), settings=settings, registry=registry)
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
+    assert set(message_ids(sink).values()) == {1}
+
+
+def test_messages_held_by_a_dead_scheduler_go_out_when_its_lease_runs_out(
+        db, engine, registry, org, sink) -> None:
+    addresses = start_checks(db, org, count=2)
+    settings = sink.settings(outbox_lease_seconds=300)
+    sweep(engine, at(date(2026, 3, 2), 11), settings=settings, registry=registry)
+    now = at(DAY)
+    fire_due_timers(engine, now, registry=registry, digest_default=False)
+    with claim_transaction(engine) as session:  # a scheduler claims, then its machine dies
+        assert len(claim(session, now, settings, registry, "dead-host:1:1", 10, True)) == 2
+    assert sweep(engine, at(DAY, 10, 4), settings=settings, registry=registry).sent == 0
+    assert sweep(engine, at(DAY, 10, 6), settings=settings, registry=registry).sent == 2
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
