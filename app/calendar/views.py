@@ -43,8 +43,7 @@ def _shift(year: int, month: int, by: int) -> str:
 def page(request: Request, db: Session, user: Person, locale: str, month_text: str | None,
          *, problems: list[tuple[int, str]] | None = None, message: str = "",
          status_code: int = 200) -> Response:
-    """The month page."""
-    service.require_manager(db, user)
+    """The month page: everyone may look; HR and administrators may correct."""
     year, month = parse_month(month_text)
     ctx: dict[str, Any] = {
         "weeks": service.month(db, year, month, locale),
@@ -55,6 +54,7 @@ def page(request: Request, db: Session, user: Person, locale: str, month_text: s
         "year": year,
         "problems": problems or [],
         "message": message,
+        "can_manage": service.can_manage(db, user),
     }
     return render(request, "calendar/month.html", ctx, status_code=status_code)
 
@@ -62,7 +62,7 @@ def page(request: Request, db: Session, user: Person, locale: str, month_text: s
 @router.get("/calendar")
 def show(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
          month: str | None = None) -> Response:
-    """A month of the working-day calendar (HR and administrators)."""
+    """A month of the working-day calendar."""
     return page(request, db, user, locale, month)
 
 

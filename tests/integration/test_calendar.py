@@ -53,11 +53,15 @@ def test_csv_import_is_all_or_nothing_names_every_bad_line_and_can_be_repeated(
     assert cal.is_working_day(date(2027, 2, 20)) and not cal.is_working_day(date(2027, 2, 8))
 
 
-def test_hr_sees_the_month_and_corrects_a_day_on_the_page(db, client, login) -> None:
+def test_everyone_sees_the_month_and_only_hr_corrects_a_day_on_the_page(db, client, login) -> None:
     org = bank(db)
     db.commit()
-    login(client, org.colleague)
-    assert client.get("/calendar?month=2026-02").status_code == 403
+    login(client, org.colleague)  # everyone may look; only HR and administrators correct
+    look = client.get("/calendar?month=2026-02&lang=en")
+    assert look.status_code == 200 and "Correct a day" not in look.text
+    assert client.post("/calendar/days", data={
+        "csrf_token": CSRF.search(look.text).group(1), "date": "2026-03-03",
+        "is_working_day": "false"}).status_code == 403
     client.cookies.clear()
 
     login(client, org.hr_a)
