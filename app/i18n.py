@@ -28,9 +28,18 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, gettext: Callable[[str], str] | None = None) -> str:
-        """The message in the reader's language, parameters filled in."""
+        """The message in the reader's language, parameters filled in.
+
+        A parameter given as a workflow label ({"en": …, "zh": …}) is shown in the reader's
+        language too (the locale travels on gettext functions made by `gettext_for`).
+        """
         text = gettext(self.msgid) if gettext else self.msgid
-        return text.format(**self.params) if self.params else text
+        if not self.params:
+            return text
+        locale = getattr(gettext, "locale", "en")
+        params = {key: pick_label(value, locale) if _is_label(value) else value
+                  for key, value in self.params.items()}
+        return text.format(**params)
 
     def __str__(self) -> str:
         return self.render()
@@ -44,9 +53,25 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
 
 
-def gettext_for(locale: str) -> Callable[[str], str]:
+class Gettext:
+    """gettext for one locale that also says which locale it is."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale if locale in LOCALES else LOCALES[0]
+        self._gettext = translations(self.locale).gettext
+
+    def __call__(self, message: str) -> str:
+        return self._gettext(message)
+
+
+@lru_cache
+def gettext_for(locale: str) -> Gettext:
     """A gettext function for one locale."""
-    return translations(locale).gettext
+    return Gettext(locale)
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, dict) and ("en" in value or "zh" in value)
 
 
 def negotiate(accept_language: str | None, default: str) -> str:

@@ -154,6 +154,7 @@ def _compile_catalogues() -> None:
         with mo_path.open("wb") as mo_file:
             write_mo(mo_file, catalog)
     i18n.translations.cache_clear()
+    i18n.gettext_for.cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -11,6 +13,16 @@ from app.org import service as org
 from app.org.models import OrgUnit, Person, UnitKind
 
 _numbers = itertools.count(1000)
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+
+
+def bare_plan_workflows(directory: Path) -> Path:
+    """The improvement-plan workflow without its content guards, for engine-only tests."""
+    shutil.copy(WORKFLOWS / "organisation.yaml", directory)
+    text = (WORKFLOWS / "improvement_plan.yaml").read_text(encoding="utf-8")
+    bare = "\n".join(line for line in text.splitlines() if not line.strip().startswith("guards:"))
+    (directory / "improvement_plan.yaml").write_text(bare, encoding="utf-8")
+    return directory
 
 
 def person(

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from app import clock
-from app.engine import audit
+from app.engine import audit, handover
 from app.engine.actors import ActorResolver, active_principals
 from app.engine.definitions import SignOffSpec, TransitionSpec
 from app.engine.forms import validate_form
@@ -144,12 +144,15 @@ def acts_as(
     actor: Person,
     on_behalf_of_id: int | None,
 ) -> tuple[str, int | None] | None:
-    """The first expression the actor fills, directly or for someone who delegated to them;
-    with the principal's id when acting on their behalf."""
+    """The first expression the actor fills: directly, as the person HR handed the open task
+    to, or for someone who delegated to them (then with the principal's id)."""
     if on_behalf_of_id is None:
         for expr in exprs:
             if resolver.matches(expr, actor.id):
                 return expr, None
+        handed = handover.handed_over_expr(session, instance, exprs, actor.id)
+        if handed is not None:
+            return handed, None
     principals = active_principals(session, actor.id, clock.today(), instance.workflow)
     if on_behalf_of_id is not None:
         principals = [p for p in principals if p == on_behalf_of_id]
@@ -229,8 +232,8 @@ def fire(
         assert t is not None
         raise InvalidTransition(
             "'{action}' is not possible while the case is in '{state}'.",
-            action=t.label["en"],
-            state=spec.states[instance.state].label["en"],
+            action=dict(t.label),
+            state=dict(spec.states[instance.state].label),
         )
     if expected_version is not None and expected_version != instance.version:
         raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
@@ -283,7 +286,7 @@ def fire(
         moved = run_machine(compiled, from_state, trigger, ctx)
         if moved is None:
             raise InvalidTransition("No route of '{action}' applies to this case.",
-                                    action=t.label["en"])
+                                    action=dict(t.label))
         to_state = moved
 
     instance.state = to_state

@@ -15,21 +15,15 @@ from app.engine.models import SignOff, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry, compiled_count
 from app.errors import InvalidTransition, NotAllowed, StaleInstance, ValidationFailed
 from app.org.models import Delegation
-from tests.factories import bank
+from tests.factories import bank, bare_plan_workflows
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 PLANNING = ["record_gap", "analyse_causes", "choose_methods", "draft_plan", "propose"]
 
 
 @pytest.fixture
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     """The improvement-plan workflow without its content guards: the engine alone is tested."""
-    wf_dir = tmp_path_factory.mktemp("engine_wf")
-    shutil.copy(WORKFLOWS / "organisation.yaml", wf_dir)
-    text = (WORKFLOWS / "improvement_plan.yaml").read_text(encoding="utf-8")
-    bare = "\n".join(line for line in text.splitlines() if not line.strip().startswith("guards:"))
-    (wf_dir / "improvement_plan.yaml").write_text(bare, encoding="utf-8")
-    reg = Registry(wf_dir)
+    reg = Registry(bare_plan_workflows(tmp_path_factory.mktemp("engine_wf")))
     reg.load()
     runtime.set_registry(reg)
     return reg

@@ -16,7 +16,7 @@ from app.engine.models import WorkflowInstance
 from app.engine.registry import Registry
 from app.errors import StaleInstance
 from app.i18n import Message
-from tests.factories import bank
+from tests.factories import bank, bare_plan_workflows
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -85,9 +85,12 @@ def test_a_numeric_route_condition_picks_the_branch(db: Session, guarded_registr
     assert (small.state, big.state) == ("done", "big")
 
 
-def test_concurrent_fires_on_postgresql_exactly_one_wins(db, engine, backend, registry) -> None:
+def test_concurrent_fires_on_postgresql_exactly_one_wins(db, engine, backend, tmp_path) -> None:
     if backend != "postgresql":
         pytest.skip("row-lock race is proven on PostgreSQL; SQLite serialises writers")
+    registry = Registry(bare_plan_workflows(tmp_path))
+    registry.load()
+    runtime.set_registry(registry)
     org = bank(db)
     registry.sync(db)
     instance = runtime.start(db, workflow="improvement_plan", subject=org.employee)
