@@ -25,4 +25,5 @@ MODEL_MODULES = (
     "app.reminders.models",
     "app.notifications.models",
     "app.calendar.models",
+    "app.reports.models",
 )
