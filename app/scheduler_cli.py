@@ -6,6 +6,7 @@ Register in app/cli.py with `app.command()(scheduler)` and `app.command()(simula
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -81,10 +82,14 @@ def scheduler(
 
 def _calendar(settings: Settings) -> WorkingCalendar:
     """HR's corrections from the database when it answers, else the official calendar."""
+    from sqlalchemy.engine import make_url
     from sqlmodel import Session
 
-    from app.db import make_engine
+    from app.db import make_engine, normalise_url
 
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return WorkingCalendar()  # no database yet: do not create one just to look
     try:
         engine = make_engine(settings.database_url)
         with Session(engine) as session:
