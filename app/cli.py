@@ -449,7 +449,16 @@ def _register_optional_commands() -> None:
     app.command()(scheduler_cli.simulate)
 
 
+def _register_security_commands() -> None:
+    """Mount `audit verify` and `export plan` (app/security_cli.py)."""
+    from app.security_cli import audit_app, export_app
+
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(export_app, name="export")
+
+
 _register_optional_commands()
+_register_security_commands()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     sweep_batch_size: int = 100
     outbox_lease_seconds: int = 300
     action_link_lifetime_hours: int = 7 * 24
+    # Identity and hostile input (issue 6).
+    session_idle_seconds: int = 2 * 3600  # a server-side session ends after this much silence
+    lockout_account_failures: int = 5  # failed sign-ins on one account within the window
+    lockout_address_failures: int = 20  # failed sign-ins from one address within the window
+    lockout_window_seconds: int = 15 * 60
+    password_reset_lifetime_minutes: int = 30
+    password_min_length: int = 10
+    trusted_header: str = ""  # e.g. "X-Remote-User" (employee number); empty turns it off
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses allowed to set it
+    rate_limit_sign_in_per_minute: int = 10  # per client address and account
+    rate_limit_reset_per_minute: int = 5  # password-reset requests and link uses per address
+    rate_limit_action_link_per_minute: int = 30  # /act/ requests per address
+    api_token_lifetime_days: int = 365
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -21,6 +21,8 @@ from app.models import load_all_models
 from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
+from app.web.ratelimit import rate_limit
+from app.web.security_headers import SecurityHeaders
 from app.web.sessions import install_sessions
 
 log = logging.getLogger("stepwise")
@@ -31,6 +33,8 @@ STATIC_DIR = PROJECT_ROOT / "app" / "static"
 # a module here, not by editing create_app.
 ROUTER_MODULES = (
     "app.auth.views",
+    "app.auth.account_views",
+    "app.dossier.views",
     "app.tasks.routes",
     "app.tasks.views",
     "app.workflows_web.routes",
@@ -124,7 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         debug=False,
         lifespan=lifespan,
-        dependencies=[Depends(verify_csrf)],
+        dependencies=[Depends(verify_csrf), Depends(rate_limit)],
     )
     app.state.settings = settings
     app.state.owns_engine = engine is None
@@ -132,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.registry = registry
 
     install_sessions(app, settings)
+    app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     install_error_handlers(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,7 @@ def append(
     )
     event.hash = event_hash(event)
     session.add(event)
+    _record_head(session, event)
     return event
 
 
@@ -89,3 +91,60 @@ def trail(session: Session, instance_id: int) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
         )
     )
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link of an instance's chain: where, and what is wrong."""
+
+    instance_id: int
+    seq: int
+    problem: str
+
+
+def _record_head(session: Session, event: AuditEvent) -> None:
+    """Remember the newest sealed event, so a deleted last event is noticed by `verify`."""
+    from app.auth.models import AuditHead
+
+    head = session.get(AuditHead, event.instance_id)
+    if head is None:
+        session.add(AuditHead(instance_id=event.instance_id, seq=event.seq, hash=event.hash))
+    else:
+        head.seq, head.hash = event.seq, event.hash
+        session.add(head)
+
+
+def _chain_break(instance_id: int, events: list[AuditEvent], head: Any) -> Break | None:
+    """The first broken link of one chain, or None when it is whole."""
+    prev_hash, expected_seq = "", 1
+    for event in events:
+        if event.seq != expected_seq:
+            return Break(instance_id, expected_seq, "missing")
+        if event.prev_hash != prev_hash:
+            return Break(instance_id, event.seq, "prev_hash")
+        if event.payload_hash != sha256_hex(canonical_json(event.payload)):
+            return Break(instance_id, event.seq, "payload")
+        if event.hash != event_hash(event):
+            return Break(instance_id, event.seq, "hash")
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    if head is not None and head.seq > len(events):
+        return Break(instance_id, len(events) + 1, "missing")
+    if head is not None and head.seq == len(events) and head.hash != prev_hash:
+        return Break(instance_id, head.seq, "head")
+    return None
+
+
+def verify(session: Session, instance_id: int | None = None) -> list[Break]:
+    """Check every chain (or one): the first break per instance, in instance order."""
+    from app.auth.models import AuditHead
+    from app.engine.models import WorkflowInstance
+
+    ids_query = select(WorkflowInstance.id).order_by(WorkflowInstance.id)
+    if instance_id is not None:
+        ids_query = ids_query.where(WorkflowInstance.id == instance_id)
+    breaks = []
+    for iid in session.exec(ids_query):
+        found = _chain_break(iid, trail(session, iid), session.get(AuditHead, iid))
+        if found is not None:
+            breaks.append(found)
+    return breaks

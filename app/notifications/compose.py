@@ -93,6 +93,10 @@ class Composer:
 
     def render(self, message: OutboxMessage, recipient: Person) -> Email:
         """Subject, text and HTML of a message, for its recipient."""
+        if message.kind == "password_reset":  # written by its own module (issue 6)
+            from app.auth.reset import render_mail
+
+            return Email(*render_mail(self.session, message, recipient, self.settings))
         locale = recipient.locale if recipient.locale in LOCALES else self.settings.default_locale
         _ = gettext_for(locale)
         if message.kind == MessageKind.digest:

@@ -26,7 +26,7 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
-ACTION_LINK = re.compile(r"/act/[A-Za-z0-9_\-]+")
+ACTION_LINK = re.compile(r"/(?:act|password/reset)/[A-Za-z0-9_\-]+")
 
 
 @dataclass
@@ -54,7 +54,7 @@ class _Claimed:
 
 def redact_links(text: str) -> str:
     """The text with every action-link token blanked out."""
-    return ACTION_LINK.sub("/act/…", text)
+    return ACTION_LINK.sub(lambda match: match.group(0).rsplit("/", 1)[0] + "/…", text)
 
 
 def in_quiet_hours(at: datetime, settings: Settings) -> bool:

@@ -52,6 +52,18 @@ async def _sent_token(request: Request) -> str | None:
     return None
 
 
+def _without_ambient_credentials(request: Request) -> bool:
+    """An API call that a browser would not authenticate on its own: a bearer token, or no
+    signed-in session and no gateway header (a token-authenticated call ignores the cookie)."""
+    from app.auth.identity import bearer_secret, trusted_header_value
+
+    if bearer_secret(request) is not None:
+        return True
+    if trusted_header_value(request, request.app.state.settings) is not None:
+        return False
+    return request.session.get(USER_KEY) is None
+
+
 async def verify_csrf(request: Request) -> None:
     """App-wide dependency: refuse unsafe requests whose token does not match the session's.
 
@@ -61,7 +73,7 @@ async def verify_csrf(request: Request) -> None:
     """
     if request.method in SAFE_METHODS:
         return
-    if is_api(request) and request.session.get(USER_KEY) is None:
+    if is_api(request) and _without_ambient_credentials(request):
         return
     expected = request.session.get(CSRF_SESSION_KEY)
     sent = await _sent_token(request)

@@ -89,12 +89,14 @@ class Viewer:
 
 def optional_user(request: Request, db: SessionDep) -> Person | None:
     """The signed-in person, or None; also fixes the request's locale."""
+    from app.auth.identity import identify
+
     user_id = request.session.get(USER_KEY)
-    person = db.get(Person, user_id) if isinstance(user_id, int) else None
+    person = identify(request, db, app_settings(request), USER_KEY)
     if person is not None and not person.active:
         person = None
     if person is None and user_id is not None:
-        request.session.pop(USER_KEY, None)
+        request.session.pop(USER_KEY, None)  # expired, revoked or unknown session
     request.state.user = (
         Viewer(person.id, person.employee_no, person.name, person.name_en, person.is_admin)
         if person is not None and person.id is not None

@@ -1,0 +1,1 @@
+"""Dossier export: one archive with everything recorded about an improvement plan."""
