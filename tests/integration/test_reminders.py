@@ -100,3 +100,44 @@ def test_quiet_hours_hold_messages_until_the_morning(db, engine, registry, org, 
     sweep(engine, at(date(2027, 1, 29), 8, 0), settings=settings, registry=registry)
     assert sorted(kind for _, kind, _ in sink.summary()) == ["before_due", "before_due"]
     assert {m.status for m in db.exec(select(OutboxMessage))} == {MessageStatus.sent}
+
+
+def test_serve_sweeps_in_the_background_only_when_the_scheduler_is_enabled(
+        app_settings, engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.reminders.jobs import JOB_ID
+
+    quiet = create_app(app_settings.model_copy(update={"scheduler_enabled": False}), engine)
+    with TestClient(quiet):
+        assert quiet.state.scheduler is None
+    busy = create_app(app_settings.model_copy(update={"scheduler_enabled": True,
+                                                       "scheduler_interval_seconds": 3600}),
+                      engine)
+    with TestClient(busy):
+        scheduler = busy.state.scheduler
+        assert scheduler.running
+        job = scheduler.get_job(JOB_ID)
+        assert job.trigger.interval.total_seconds() == 3600
+    assert busy.state.scheduler is None and not scheduler.running
+
+
+def test_the_standalone_scheduler_sweeps_once_on_request(db, database_url, registry, org,
+                                                          tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from app.config import get_settings
+    from app.scheduler_cli import app as cli
+
+    start_plan(db, org)
+    env = {"STEPWISE_DATABASE_URL": database_url, "STEPWISE_VAR_DIR": str(tmp_path),
+           "STEPWISE_SMTP_HOST": ""}
+    get_settings.cache_clear()
+    try:
+        at(date(2027, 1, 29), 10)
+        result = CliRunner().invoke(cli, ["scheduler", "--once"], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "2 queued" in result.output and "2 sent" in result.output
