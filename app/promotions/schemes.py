@@ -429,6 +429,8 @@ def scheme_files(directory: Path) -> list[Path]:
 @lru_cache(maxsize=16)
 def _load(directory: str, _signature: tuple[tuple[str, int, int], ...]) -> dict[str, Scheme]:
     root = Path(directory)
+    if not scheme_files(root):
+        return {}
     book = load_rules(root)
     workflows = _workflow_specs(root)
     vocab_path = root / "organisation.yaml"
@@ -459,6 +461,28 @@ def load_schemes(directory: Path) -> dict[str, Scheme]:
     """Every scheme of a workflows directory, checked (re-read when any rule file changes)."""
     paths = sorted(directory.rglob("*.yaml"))
     return _load(str(directory.resolve()), signature(paths))
+
+
+def check_directory(directory: Path) -> list[str]:
+    """Every problem of the assessment rule files and scheme files of a workflows directory.
+
+    For `stepwise workflows check` and start-up: [] when all is well (or there are none).
+    """
+    from app.assessments.datafile import first_key_files
+
+    problems: list[str] = []
+    if first_key_files(directory, "assessment_rules") or first_key_files(directory,
+                                                                          "star_rating"):
+        try:
+            load_rules(directory)
+        except DefinitionError as exc:
+            problems += exc.problems
+    if not problems:
+        try:
+            load_schemes(directory)
+        except DefinitionError as exc:
+            problems += exc.problems
+    return problems
 
 
 def schemes_of(registry: Any = None) -> dict[str, Scheme]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import DefinitionError
-from app.promotions.schemes import load_schemes
+from app.promotions.schemes import check_directory, load_schemes
 from tests.promotion_helpers import copy_workflows
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -115,3 +115,15 @@ def test_two_files_may_not_define_the_same_scheme(tmp_path: Path) -> None:
     (root / "promotion" / "scheme_two.yaml").write_text(BASE, encoding="utf-8")
     with pytest.raises(DefinitionError, match="already defined in promotion/scheme_one.yaml"):
         load_schemes(root)
+
+
+def test_the_directory_check_lists_the_problems_and_nothing_when_all_is_well(tmp_path: Path):
+    assert check_directory(WORKFLOWS) == []
+    root = copy_workflows(tmp_path / "wf")
+    (root / "promotion" / "scheme_example.yaml").write_text(
+        BASE.replace("highest: junior", "highest: chief"), encoding="utf-8")
+    assert check_directory(root) == [
+        "promotion/scheme_example.yaml: caps[0].highest: unknown title 'chief'"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert check_directory(empty) == []
