@@ -125,7 +125,6 @@ def _run_clients(kind: str, url: str, wf_dir: Path, groups: list[list[Any]],
 
 def bench_backend(url: str, backend: str, clients: list[int], per_client: int) -> dict[str, Any]:
     """Alternating rounds of engine and raw for each client count; medians and raw samples."""
-    from app.db import make_engine
 
     with bare_workflows() as wf_dir:
         engine = create_schema(url)

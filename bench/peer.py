@@ -13,10 +13,8 @@ and the bytes each stores per finished lifecycle, audit included.
 from __future__ import annotations
 
 import io
-import json
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -34,7 +32,7 @@ from bench.common import (
     scratch_pg,
     write_part,
 )
-from bench.workload import Lifecycle, engine_step, start_instances
+from bench.workload import Lifecycle, engine_step
 
 BPMN_FILE = BENCH_DIR / "bpmn" / "improvement_plan.bpmn"
 PROCESS_ID = "improvement_plan"
@@ -378,7 +376,7 @@ def main() -> None:
             Figure("2", "Bytes stored per finished lifecycle (audit included)", sw_b["total"],
                    "bytes", peer_b["total"], "SpiffWorkflow json row (TOAST-compressed)",
                    peer_b["total"] / sw_b["total"], "report", None,
-                   f"Stepwise rows: " + ", ".join(f"{k} {v:.0f}" for k, v in sw_b.items()
+                   "Stepwise rows: " + ", ".join(f"{k} {v:.0f}" for k, v in sw_b.items()
                                                   if k != "total")
                    + f"; peer JSON text {peer_b['json_text_uncompressed']:.0f} B uncompressed"),
         ]
@@ -413,7 +411,7 @@ def main() -> None:
             "2c", f"Overdue steps per branch over {overdue_n:,} instances", sw_q * 1000, "ms",
             peer_time * 1000, "SpiffWorkflow: load + deserialise every instance",
             peer_time / sw_q, "≥ 100×", peer_time / sw_q >= 100,
-            ("answers agree" if agree else "ANSWERS DIFFER") + f"; Stepwise median of 7"))
+            ("answers agree" if agree else "ANSWERS DIFFER") + "; Stepwise median of 7"))
         conn.close()
         engine.dispose()
     write_part("peer", figures, extra)
