@@ -14,6 +14,7 @@ from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import Person
 from app.promotions import presenters, rounds, service
 from app.promotions.eligibility import eligibility
+from app.promotions.models import PromotionRequest
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import exception_field
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
@@ -181,7 +182,18 @@ def queue_page(request: Request, db: SessionDep, user: CurrentUser, locale: Loca
             "target_label": presenters.title_label(scheme, item.request.target_title, locale),
             "state_label": pick_label(spec.states[item.instance.state].label, locale),
             "due_at": item.task.due_at})
-    notices = service.filing_notices_for(db, person=user)
+    notices = []
+    for notice in service.filing_notices_for(db, person=user):
+        case = db.get(PromotionRequest, notice.request_id)
+        subject = db.get(Person, case.person_id) if case else None
+        if case is None or subject is None:
+            continue
+        scheme = get_scheme(case.scheme, registry)
+        notices.append({"id": notice.id, "request_id": case.id, "sent_at": notice.sent_at,
+                        "person_name": person_name(subject, locale),
+                        "scheme_label": pick_label(scheme.label, locale),
+                        "title_label": presenters.title_label(scheme, case.target_title,
+                                                              locale)})
     return render(request, "promotions/queue.html", {"items": items, "notices": notices})
 
 

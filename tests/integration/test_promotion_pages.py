@@ -8,6 +8,9 @@ from datetime import datetime
 import pytest
 
 from app import clock
+from app.engine import runtime
+from app.engine.models import WorkflowInstance
+from app.promotions import service
 from tests.promotion_helpers import GOOD_FACTS, provincial_bank, quarters
 
 IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
@@ -146,3 +149,25 @@ def test_the_pages_read_in_chinese(client, login, org):
     login(client, org.employee_b)
     page = client.get("/promotions?lang=zh_CN")
     assert "交通银行私人金融客户经理（2002）" in page.text
+
+
+def test_head_office_sees_the_filing_notice_and_acknowledges_it(client, csrf, login, db, org):
+    request = service.apply(db, scheme="bocom_private_finance_2002", person=org.employee_b,
+                            applicant=org.employee_b, target_title="senior_cm",
+                            facts=GOOD_FACTS)
+    instance = db.get(WorkflowInstance, request.instance_id)
+    for trigger, actor, payload in (("recommend", org.branch_pf, {}),
+                                    ("check", org.branch_leader, {}),
+                                    ("decide", org.branch_president, {}),
+                                    ("appoint", org.branch_hr, {"issue_date": "2026-03-10"})):
+        runtime.fire(db, instance, trigger, actor, payload)
+    db.commit()
+    login(client, org.filer)
+    page = client.get("/promotions/queue?lang=en")
+    assert "Filing notices (for information)" in page.text
+    assert "Senior customer manager" in page.text
+    notice = client.get("/api/promotions/filings").json()[0]
+    response = client.post(f"/promotions/filings/{notice['id']}/acknowledge",
+                           data={"csrf_token": csrf(client)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/api/promotions/filings").json() == []
