@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session, select
+from starlette.datastructures import UploadFile  # what request.form() gives
 
 from app.errors import DomainError, NotAuthenticated, NotFound
 from app.i18n import Message, pick_label
@@ -453,7 +454,8 @@ def review_draft(form: dict[str, str]) -> ReviewDraft:
                                           "next_measures"))
     for table, by_index in rows.items():
         data[table] = [blank_to_none(row, OPTIONAL) for _, row in sorted(by_index.items())
-                       if any(str(v).strip() for v in row.values())]
+                       # a select always has a value: a row is blank when nothing was typed
+                       if any(str(v).strip() for k, v in row.items() if k != "balance_kind")]
     return parse_input(ReviewDraft, data)
 
 
