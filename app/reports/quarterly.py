@@ -125,8 +125,8 @@ def quarterly_xlsx(rows: list[IndicatorRow], locale: str, gettext: Callable[[str
     def kind(key: str) -> str:
         return gettext(BALANCE_KINDS[key]) if key in BALANCE_KINDS else key
 
-    def yes_no(flag: bool | None) -> str:
-        return "" if flag is None else gettext("Yes") if flag else gettext("No")
+    def behind(flag: bool | None) -> str:
+        return "" if flag is None else gettext("Behind") if flag else gettext("On track")
 
     workbook = exports.new_workbook()
     exports.write_sheet(
@@ -142,7 +142,7 @@ def quarterly_xlsx(rows: list[IndicatorRow], locale: str, gettext: Callable[[str
           r.indicator.indicator, r.indicator.unit, kind(r.indicator.balance_kind),
           r.indicator.actual, r.indicator.change_since_year_start, r.indicator.plan_value,
           rules.completion(r.indicator), r.indicator.time_proportional_target,
-          yes_no(rules.behind_time_target(r.indicator))]
+          behind(rules.behind_time_target(r.indicator))]
          for r in rows),
         widths=[18, 12, 12, 8, 12, 20, 8, 10, 12, 12, 12, 10, 14, 14])
     return exports.workbook_bytes(workbook)
