@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 ## setup: virtualenv, dependencies, system packages, compiled translations
 setup: $(STAMP) system-deps i18n
 
-## system-deps: Graphviz (diagrams) when missing; needs root and apt
+## system-deps: Graphviz (diagrams), Chromium and a CJK font (browser tests) when missing; root+apt
 system-deps:
 	@bash scripts/system-deps.sh
 
