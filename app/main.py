@@ -21,6 +21,7 @@ from app.models import load_all_models
 from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
+from app.web.ids import check_path_ids
 from app.web.ratelimit import rate_limit
 from app.web.security_headers import SecurityHeaders
 from app.web.sessions import install_sessions
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         debug=False,
         lifespan=lifespan,
-        dependencies=[Depends(verify_csrf), Depends(rate_limit)],
+        dependencies=[Depends(check_path_ids), Depends(verify_csrf), Depends(rate_limit)],
     )
     app.state.settings = settings
     app.state.owns_engine = engine is None

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -88,6 +89,18 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
     return error_page(request, 400, gettext(HTTP_MESSAGES[400]))
 
 
+OUT_OF_RANGE = N_("A number in the request is out of range.")
+
+
+async def handle_out_of_range(request: Request, exc: Exception) -> Response:
+    """A value the database cannot store (an id or number beyond its range) is bad input."""
+    gettext = gettext_for(page_locale(request))
+    if is_api(request):
+        return JSONResponse({"detail": gettext(OUT_OF_RANGE), "code": "request_invalid"},
+                            status_code=422)
+    return error_page(request, 400, gettext(OUT_OF_RANGE))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """Anything else: log it with its traceback, show the reader only a calm message."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -106,4 +119,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_request_validation)
+    app.add_exception_handler(OverflowError, handle_out_of_range)  # SQLite: beyond 64 bits
+    app.add_exception_handler(DataError, handle_out_of_range)  # PostgreSQL: beyond the column
     app.add_exception_handler(Exception, handle_unexpected)

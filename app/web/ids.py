@@ -1,0 +1,19 @@
+"""Numeric path ids out of the database's key range name nothing: 404, before any query."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import Request
+
+from app.errors import NotFound
+
+DIGITS = re.compile(r"[+-]?\d+")
+KEY_MAX = 2**31 - 1  # INTEGER keys on PostgreSQL; SQLite's are wider, the narrower one rules
+
+
+def check_path_ids(request: Request) -> None:
+    """App-wide dependency: refuse a numeric path parameter no row can have."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and DIGITS.fullmatch(value) and abs(int(value)) > KEY_MAX:
+            raise NotFound("The page you asked for does not exist, or you may not see it.")
