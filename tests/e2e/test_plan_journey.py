@@ -52,11 +52,11 @@ ZH = Words(
     actual="近三个月多次被客户评价服务态度差", method="每日晨会演练服务话术",
     goal="客户服务评价满意率达到95%", step="参加服务礼仪培训", result="培训合格证",
     progress="已完成服务礼仪培训，本月满意率93%",
-    buttons={"open": "开立计划", "gap_recorded": "差距已记录", "save_decision": "保存决定",
+    buttons={"open": "发起计划", "gap_recorded": "差距已记录", "save_decision": "保存决定",
              "add_cause": "添加原因", "causes_analysed": "原因已分析", "add_method": "添加方法",
              "methods_chosen": "方法已确定", "save": "保存", "add_step": "添加步骤",
              "plan_drafted": "计划已起草", "propose": "提交双方签字", "sign": "同意并签字",
-             "record": "记录", "save_check": "保存检查结果", "save_review": "保存评估",
+             "record": "记录", "save_check": "保存检查结果", "save_review": "保存总结",
              "begin": "开始实施", "submit_review": "提交期末评估", "review": "记录评估结论"},
 )
 
