@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile  # what request.form() gives
 
+from app.dossier.builder import may_export
 from app.errors import DomainError, NotAuthenticated, NotFound
 from app.i18n import Message, pick_label
 from app.instances import presenters as instance_presenters
@@ -157,6 +158,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
         "diagram": Markup(diagram_svg(compiled, locale, instance.state)),  # noqa: S704
         "owners": owners, "versions": versions, "diff": diff,
         "is_employee": is_employee, "is_supervisor": is_supervisor,
+        "may_export_dossier": may_export(db, viewer=user, plan=plan),
         "catalogue": content.cause_catalogue(),
         "labels": {"sources": forms.SOURCES, "sides": forms.SIDES, "natures": forms.NATURES,
                    "origins": forms.ORIGINS, "cadences": forms.CADENCES,

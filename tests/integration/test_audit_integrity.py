@@ -150,8 +150,10 @@ def test_dossier_download_is_for_hr_in_scope_only(db, app, client, login, org,
     client.cookies.clear()
     login(client, org.employee)
     assert client.get(f"/plans/{signed_plan.id}/dossier").status_code == 404
+    assert 'id="download-dossier"' not in client.get(f"/plans/{signed_plan.id}").text
     client.cookies.clear()
     login(client, org.hr_a)
+    assert 'id="download-dossier"' in client.get(f"/plans/{signed_plan.id}").text
     answer = client.get(f"/plans/{signed_plan.id}/dossier")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
     assert "sign_offs.json" in zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
