@@ -75,7 +75,37 @@ class PlanRow:
     closed_at: datetime | None
 
 
-def _plan_query(session: Session, where: service.Area, filters: PlanFilters, now: datetime):
+def _plan_conditions(where: service.Area, filters: PlanFilters, now: datetime
+                     ) -> tuple[list[Any], bool, bool]:
+    """The filter as WHERE conditions, and whether they need the instance / the employee."""
+    conditions: list[Any] = [service.in_units(ImprovementPlan.org_unit_id, where)]
+    needs_instance = needs_person = False
+    if filters.state:
+        conditions.append(WorkflowInstance.state == filters.state)
+        needs_instance = True
+    if filters.cycle:
+        conditions.append(ImprovementPlan.cycle == filters.cycle)
+    if filters.status == "open":
+        conditions.append(col(WorkflowInstance.closed_at).is_(None))
+        needs_instance = True
+    elif filters.status == "closed":
+        conditions.append(col(WorkflowInstance.closed_at).is_not(None))
+        needs_instance = True
+    if filters.overdue_only:
+        conditions.append(exists().where(Task.instance_id == ImprovementPlan.instance_id,
+                                         *service.overdue_conditions(now)))
+    if filters.search.strip():
+        like = f"%{filters.search.strip()}%"
+        conditions.append(or_(col(Person.name).ilike(like), col(Person.name_en).ilike(like),
+                              col(Person.employee_no).ilike(like),
+                              col(ImprovementPlan.title).ilike(like)))
+        needs_person = True
+    return conditions, needs_instance, needs_person
+
+
+def _plan_query(where: service.Area, filters: PlanFilters, now: datetime) -> tuple[Any, Any]:
+    """The page query, and a count query joining only what the filter needs."""
+    conditions, needs_instance, needs_person = _plan_conditions(where, filters, now)
     query = (
         select(ImprovementPlan.id, ImprovementPlan.instance_id, ImprovementPlan.title,
                ImprovementPlan.cycle, Person.employee_no, Person.name, Person.name_en,
@@ -85,25 +115,14 @@ def _plan_query(session: Session, where: service.Area, filters: PlanFilters, now
         .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
         .join(Person, Person.id == ImprovementPlan.employee_id)
         .join(OrgUnit, OrgUnit.id == ImprovementPlan.org_unit_id)
-        .where(service.in_units(ImprovementPlan.org_unit_id, where.unit_ids))
+        .where(*conditions)
     )
-    if filters.state:
-        query = query.where(WorkflowInstance.state == filters.state)
-    if filters.cycle:
-        query = query.where(ImprovementPlan.cycle == filters.cycle)
-    if filters.status == "open":
-        query = query.where(col(WorkflowInstance.closed_at).is_(None))
-    elif filters.status == "closed":
-        query = query.where(col(WorkflowInstance.closed_at).is_not(None))
-    if filters.overdue_only:
-        query = query.where(exists().where(Task.instance_id == WorkflowInstance.id,
-                                           *service.overdue_conditions(now)))
-    if filters.search.strip():
-        like = f"%{filters.search.strip()}%"
-        query = query.where(or_(col(Person.name).ilike(like), col(Person.name_en).ilike(like),
-                                col(Person.employee_no).ilike(like),
-                                col(ImprovementPlan.title).ilike(like)))
-    return query
+    count = select(func.count()).select_from(ImprovementPlan)
+    if needs_instance:
+        count = count.join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
+    if needs_person:
+        count = count.join(Person, Person.id == ImprovementPlan.employee_id)
+    return query, count.where(*conditions)
 
 
 def _sort(sorts: dict[str, SortKey], name: str) -> SortKey:
@@ -112,9 +131,8 @@ def _sort(sorts: dict[str, SortKey], name: str) -> SortKey:
     return sorts[name]
 
 
-def _count(session: Session, query: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(query.order_by(None).subquery()))
-               .one())
+def _count(session: Session, count: Any) -> int:
+    return int(session.exec(count).one())
 
 
 def plan_page(session: Session, *, viewer: Person, filters: PlanFilters,
@@ -124,8 +142,8 @@ def plan_page(session: Session, *, viewer: Person, filters: PlanFilters,
     where = service.area(session, viewer=viewer, unit_id=filters.unit_id)
     key = _sort(PLAN_SORTS, filters.sort)
     position = decode_cursor(cursor, key)
-    query = _plan_query(session, where, filters, clock.now())
-    total = _count(session, query)
+    query, count = _plan_query(where, filters, clock.now())
+    total = _count(session, count)
     rows = [PlanRow(*row) for row in session.exec(keyset(query, key, position, limit))]
     return where, page_of(rows, total, key, position, limit, _plan_value(filters.sort),
                           lambda r: r.plan_id)
@@ -236,7 +254,31 @@ def due_days_for(cal: WorkingCalendar, today: date, first: int, last: int | None
     return earliest, latest
 
 
-def _task_query(session: Session, where: service.Area, filters: TaskFilters, now: datetime):
+def _task_conditions(session: Session, where: service.Area, filters: TaskFilters,
+                     now: datetime) -> list[Any]:
+    """The overdue list's filter as WHERE conditions (on task and instance)."""
+    conditions: list[Any] = [*service.overdue_conditions(now),
+                             service.in_units(WorkflowInstance.org_unit_id, where)]
+    if filters.waiting:
+        conditions.append(_waiting_condition(filters.waiting))
+    if filters.workflow:
+        conditions.append(WorkflowInstance.workflow == filters.workflow)
+    if filters.bucket:
+        if filters.bucket not in BUCKET_KEYS:
+            raise ValidationFailed("Choose one of the offered options.")
+        first, last = bucket_bounds(filters.bucket)
+        earliest, latest = due_days_for(calendar.load(session), calendar.local_date(now),
+                                        first, last)
+        conditions.append(Task.due_at < calendar.start_of_day(latest + timedelta(days=1)))
+        if earliest is not None:
+            conditions.append(Task.due_at >= calendar.start_of_day(earliest))
+    return conditions
+
+
+def _task_query(session: Session, where: service.Area, filters: TaskFilters, now: datetime
+                ) -> tuple[Any, Any]:
+    """The page query with every name it shows, and a count query with only the filter."""
+    conditions = _task_conditions(session, where, filters, now)
     assignee = aliased(Person)
     subject = aliased(Person)
     group_unit = aliased(OrgUnit)
@@ -244,8 +286,7 @@ def _task_query(session: Session, where: service.Area, filters: TaskFilters, now
     query = (
         select(Task.id, Task.kind, Task.state, Task.due_at, Task.assignee_id, assignee.name,
                assignee.name_en, Task.group_kind, Task.group_name, Task.org_unit_id,
-               group_unit.name,
-               group_unit.name_en, WorkflowInstance.id, WorkflowInstance.title,
+               group_unit.name, group_unit.name_en, WorkflowInstance.id, WorkflowInstance.title,
                WorkflowInstance.workflow, WorkflowInstance.definition_id, subject.name,
                subject.name_en, case_unit.name, case_unit.name_en)
         .join(WorkflowInstance, WorkflowInstance.id == Task.instance_id)
@@ -253,23 +294,11 @@ def _task_query(session: Session, where: service.Area, filters: TaskFilters, now
         .join(case_unit, case_unit.id == WorkflowInstance.org_unit_id)
         .outerjoin(assignee, assignee.id == Task.assignee_id)
         .outerjoin(group_unit, group_unit.id == Task.org_unit_id)
-        .where(*service.overdue_conditions(now),
-               service.in_units(WorkflowInstance.org_unit_id, where.unit_ids))
+        .where(*conditions)
     )
-    if filters.waiting:
-        query = query.where(_waiting_condition(filters.waiting))
-    if filters.workflow:
-        query = query.where(WorkflowInstance.workflow == filters.workflow)
-    if filters.bucket:
-        if filters.bucket not in BUCKET_KEYS:
-            raise ValidationFailed("Choose one of the offered options.")
-        first, last = bucket_bounds(filters.bucket)
-        earliest, latest = due_days_for(calendar.load(session), calendar.local_date(now),
-                                        first, last)
-        query = query.where(Task.due_at < calendar.start_of_day(latest + timedelta(days=1)))
-        if earliest is not None:
-            query = query.where(Task.due_at >= calendar.start_of_day(earliest))
-    return query
+    count = (select(func.count()).select_from(Task)
+             .join(WorkflowInstance, WorkflowInstance.id == Task.instance_id).where(*conditions))
+    return query, count
 
 
 def _task_row(row: Any, aging: Aging) -> TaskRow:
@@ -286,8 +315,8 @@ def task_page(session: Session, *, viewer: Person, filters: TaskFilters,
     where = service.area(session, viewer=viewer, unit_id=filters.unit_id)
     key = _sort(TASK_SORTS, filters.sort)
     position = decode_cursor(cursor, key)
-    query = _task_query(session, where, filters, now)
-    total = _count(session, query)
+    query, count = _task_query(session, where, filters, now)
+    total = _count(session, count)
     aging = Aging(calendar.load(session), calendar.local_date(now))
     rows = [_task_row(row, aging) for row in session.exec(keyset(query, key, position, limit))]
     return where, page_of(rows, total, key, position, limit, lambda r: r.due_at,

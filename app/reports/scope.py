@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from app.engine.access import SCOPE_ROLES
 from app.errors import NotAllowed, NotFound
@@ -61,24 +62,45 @@ def focus_unit(session: Session, scope: Scope, unit_id: int | None) -> OrgUnit |
     return unit
 
 
-def units_below(session: Session, scope: Scope, focus: OrgUnit | None) -> list[OrgUnit]:
+@dataclass(frozen=True)
+class Unit:
+    """A unit as reports read it: plain columns, cheap to load by the thousand."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+def units_below(session: Session, scope: Scope, focus: OrgUnit | None) -> list[Unit]:
     """Every unit of the focus's subtree (of the whole scope when focus is None)."""
     prefixes = [focus.path] if focus is not None else [r.path for r in scope.roots]
-    found: dict[int, OrgUnit] = {}
+    found: dict[int, Unit] = {}
     for prefix in prefixes:
-        for unit in session.exec(select(OrgUnit).where(OrgUnit.path.startswith(prefix))):
-            found[unit.id] = unit
+        rows = session.exec(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.name_en, OrgUnit.kind,
+                   OrgUnit.parent_id, OrgUnit.path).where(col(OrgUnit.path).startswith(prefix)))
+        for row in rows:
+            found[row[0]] = Unit(*row)
     return sorted(found.values(), key=lambda u: u.path)
 
 
-def children(scope: Scope, focus: OrgUnit | None, units: list[OrgUnit]) -> list[OrgUnit]:
+def unit_count(session: Session) -> int:
+    """How many units the organisation has."""
+    return int(session.exec(select(func.count()).select_from(OrgUnit)).one())
+
+
+def children(scope: Scope, focus: OrgUnit | None, units: list[Unit]) -> list[Unit | OrgUnit]:
     """The next level down from the focus (the scope's roots when focus is None)."""
     if focus is None:
         return list(scope.roots)
     return [u for u in units if u.parent_id == focus.id]
 
 
-def rollup_key(unit_path: str, focus: OrgUnit | None, kids: list[OrgUnit]) -> int | None:
+def rollup_key(unit_path: str, focus: OrgUnit | None, kids: list[Unit | OrgUnit]) -> int | None:
     """Which child a unit's numbers roll up into; None for the focus unit itself."""
     for kid in kids:
         if unit_path.startswith(kid.path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, true
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -28,9 +28,12 @@ def overdue_conditions(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (Task.status == TaskStatus.open, col(Task.due_at).is_not(None), Task.due_at < now)
 
 
-def in_units(column: object, unit_ids: list[int]) -> ColumnElement[bool]:
-    """The row's unit is one of these (a subtree resolved in Python: few units, many rows)."""
-    return col(column).in_(unit_ids)  # type: ignore[arg-type]
+def in_units(column: object, where: Area) -> ColumnElement[bool]:
+    """The row's unit lies in the area (a subtree resolved in Python: few units, many rows);
+    no condition at all when the area is the whole organisation (head-office HR)."""
+    if where.whole_tree:
+        return true()
+    return col(column).in_(where.unit_ids)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -39,9 +42,10 @@ class Area:
 
     scope: scopes.Scope
     focus: OrgUnit | None
-    units: list[OrgUnit]
-    kids: list[OrgUnit]
+    units: list[scopes.Unit]
+    kids: list[scopes.Unit | OrgUnit]
     trail: list[OrgUnit]
+    whole_tree: bool = False
 
     @property
     def unit_ids(self) -> list[int]:
@@ -55,14 +59,15 @@ def area(session: Session, *, viewer: Person, unit_id: int | None = None) -> Are
     focus = scopes.focus_unit(session, scope, unit_id)
     units = scopes.units_below(session, scope, focus)
     return Area(scope, focus, units, scopes.children(scope, focus, units),
-                scopes.breadcrumb(session, scope, focus))
+                scopes.breadcrumb(session, scope, focus),
+                whole_tree=len(units) == scopes.unit_count(session))
 
 
 @dataclass
 class UnitLine:
     """Overdue tasks of one child unit's subtree (or of the focus unit's own cases)."""
 
-    unit: OrgUnit
+    unit: scopes.Unit | OrgUnit
     own: bool  # the focus unit's own cases, not a child's subtree
     drillable: bool
     total: int = 0
@@ -118,7 +123,7 @@ def overdue_by_unit(session: Session, where: Area, now: datetime, aging: Aging
     rows = session.exec(
         select(WorkflowInstance.org_unit_id, Task.due_at, func.count())
         .join(WorkflowInstance, WorkflowInstance.id == Task.instance_id)
-        .where(*overdue_conditions(now), in_units(WorkflowInstance.org_unit_id, where.unit_ids))
+        .where(*overdue_conditions(now), in_units(WorkflowInstance.org_unit_id, where))
         .group_by(WorkflowInstance.org_unit_id, Task.due_at)
     )
     for unit_id, due_at, count in rows:
@@ -145,7 +150,7 @@ def waiting_on(session: Session, where: Area, now: datetime, limit: int = WAITIN
         select(Task.assignee_id, Task.group_kind, Task.group_name, Task.org_unit_id, count,
                oldest)
         .join(WorkflowInstance, WorkflowInstance.id == Task.instance_id)
-        .where(*overdue_conditions(now), in_units(WorkflowInstance.org_unit_id, where.unit_ids))
+        .where(*overdue_conditions(now), in_units(WorkflowInstance.org_unit_id, where))
         .group_by(Task.assignee_id, Task.group_kind, Task.group_name, Task.org_unit_id)
         .order_by(count.desc(), oldest, Task.assignee_id, Task.group_name)
         .limit(limit + 1)
@@ -160,7 +165,7 @@ def plans_by_cycle(session: Session, where: Area) -> list[tuple[int, int]]:
         select(ImprovementPlan.cycle, func.count())
         .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
         .where(col(WorkflowInstance.closed_at).is_(None),
-               in_units(ImprovementPlan.org_unit_id, where.unit_ids))
+               in_units(ImprovementPlan.org_unit_id, where))
         .group_by(ImprovementPlan.cycle)
         .order_by(ImprovementPlan.cycle)
     )
@@ -175,7 +180,7 @@ def plan_outcomes(session: Session, where: Area, since: datetime | None = None
         select(WorkflowInstance.state, decision, func.count())
         .where(WorkflowInstance.workflow == PLAN_WORKFLOW,
                col(WorkflowInstance.closed_at).is_not(None),
-               in_units(WorkflowInstance.org_unit_id, where.unit_ids))
+               in_units(WorkflowInstance.org_unit_id, where))
         .group_by(WorkflowInstance.state, decision)
     )
     if since is not None:
@@ -202,7 +207,7 @@ def round_by_step(session: Session, where: Area, chosen: PromotionRound) -> Roun
         select(WorkflowInstance.workflow, WorkflowInstance.state, func.count())
         .join(PromotionRequest, PromotionRequest.instance_id == WorkflowInstance.id)
         .where(PromotionRequest.round_id == chosen.id,
-               in_units(WorkflowInstance.org_unit_id, where.unit_ids))
+               in_units(WorkflowInstance.org_unit_id, where))
         .group_by(WorkflowInstance.workflow, WorkflowInstance.state)
         .order_by(WorkflowInstance.workflow, WorkflowInstance.state)
     )
@@ -220,7 +225,7 @@ def overdue_trend(session: Session, where: Area, today: date, days: int = TREND_
     sums = dict(session.exec(
         select(OverdueSnapshot.day, func.sum(OverdueSnapshot.total))
         .where(OverdueSnapshot.day >= since,
-               in_units(OverdueSnapshot.org_unit_id, where.unit_ids))
+               in_units(OverdueSnapshot.org_unit_id, where))
         .group_by(OverdueSnapshot.day)
     ).all())
     return [(day, int(sums.get(day) or 0)) for day in taken]
