@@ -65,7 +65,8 @@ def render_mail(db_session: Session, message: OutboxMessage, recipient: Person,
                           settings=settings),
     }
     env = environment(locale)
-    subject = gettext_for(locale)("Reset your Stepwise password")
+    _ = gettext_for(locale)
+    subject = _("Reset your Stepwise password")
     return (subject, env.get_template("email/password_reset.txt").render(ctx),
             env.get_template("email/password_reset.html").render(ctx))
 
