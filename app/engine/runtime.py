@@ -53,6 +53,11 @@ class Action:
 StateHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, FireResult], None]
 STATE_HOOKS: list[StateHook] = []
 
+# What a signature binds to, per workflow: the hash of the exact content being signed (the plan
+# domain freezes a version). Every path that signs (pages, API, emailed links) gets the same.
+ContentHasher = Callable[[Session, WorkflowInstance, Person], str]
+CONTENT_HASHERS: dict[str, ContentHasher] = {}
+
 # Computes a task's due time from the state's deadline policy (installed by the calendar).
 DueCalculator = Callable[[Session, CompiledWorkflow, WorkflowInstance], Any]
 due_calculator: list[DueCalculator] = []
@@ -260,6 +265,9 @@ def fire(
     now = clock.now()
     completed = True
     if action.sign_off is not None:
+        hasher = CONTENT_HASHERS.get(instance.workflow)
+        if not content_hash and hasher is not None:
+            content_hash = hasher(session, instance, actor)
         earlier = {s.content_hash for s in _signed(session, instance, t.trigger)}
         if content_hash and earlier - {content_hash, ""}:
             raise StaleInstance("The content changed after the other signature. Reload and "
@@ -320,7 +328,9 @@ def fire(
         payload={**cleaned, **({"content_hash": content_hash} if content_hash else {})},
     )
     if completed:
-        _consume_sign_offs(session, instance.id, from_state, now)
+        # Only a state with a sign-off action can hold signatures: skip the query elsewhere.
+        if any(x.sign_offs for x in spec.transitions_from(from_state)):
+            _consume_sign_offs(session, instance.id, from_state, now)
         _close_tasks(session, instance, actor, None)
         _open_tasks(session, compiled, instance, resolver)
     else:
