@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint fmt i18n system-deps migrate demo clean
+.PHONY: setup run test lint fmt i18n system-deps migrate demo clean bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -41,6 +41,13 @@ run: demo
 ## test: set up and run the whole suite on SQLite and PostgreSQL
 test: setup
 	$(BIN)/pytest -q
+
+## bench: benchmarks beside same-run baselines -> bench/results/latest.json, docs/benchmarks.md
+##        (BENCH_SCALE=0.02 for a quick run; PostgreSQL on 127.0.0.1:5432, BENCH_PG_URL)
+BENCH_SCALE ?= 1.0
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench.run
 
 ## lint: ruff over code and tests
 lint: $(STAMP)

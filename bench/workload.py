@@ -190,6 +190,13 @@ class RawWriter:
         self.dialect = dialect
         self.templates = templates
         self.p = "%s" if dialect == "postgresql" else "?"
+        cur = conn.cursor()
+        if dialect == "postgresql":
+            cur.execute("SELECT to_regclass('audit_head') IS NOT NULL")
+        else:
+            cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_head'")
+        self.audit_head = bool(cur.fetchone()[0])  # the chain's head row, where it exists
+        conn.commit()
 
     def _ts(self, value: datetime | None) -> Any:
         if value is None or self.dialect == "postgresql":
@@ -241,6 +248,9 @@ class RawWriter:
           " VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s)",
           (lc.instance_id, seq + 1, self._ts(now), actor, t.trigger, t.from_state, t.to_state,
            t.comment, self._json(t.payload), payload_hash, prev, digest))
+        if self.audit_head:
+            x("UPDATE audit_head SET seq = %s, hash = %s WHERE instance_id = %s",
+              (seq + 1, digest, lc.instance_id))
         if t.sign_off is not None:
             so = t.sign_off
             x("INSERT INTO sign_off (instance_id, state, trigger, signer_expr, signer_id,"
