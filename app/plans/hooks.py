@@ -60,5 +60,14 @@ def _open_next_cycle(session: Session, plan, instance: WorkflowInstance) -> None
     instance.context = {**instance.context, "next_plan_id": nxt.id}
 
 
+def signed_content_hash(session: Session, instance: WorkflowInstance, actor: Person) -> str:
+    """The hash of the plan version being signed, frozen now if the content changed."""
+    plan = service.plan_of_instance(session, instance.id)
+    if plan is None:
+        return ""
+    return content.ensure_version(session, plan=plan, actor=actor, reason="signed").content_hash
+
+
 if on_state_change not in runtime.STATE_HOOKS:
     runtime.STATE_HOOKS.append(on_state_change)
+runtime.CONTENT_HASHERS[service.WORKFLOW] = signed_content_hash

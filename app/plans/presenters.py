@@ -104,7 +104,7 @@ def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: st
         "signatures": [
             {"signer_id": s.signer_id, "signer_name": p.name if locale == "zh_CN" else
              (p.name_en or p.name), "meaning": s.meaning, "disagreement": s.disagreement,
-             "content_hash": s.content_hash, "at": _iso(s.at),
+             "content_hash": s.content_hash, "at": s.at,
              "on_behalf_of_id": s.on_behalf_of_id, "voided": s.voided_at is not None}
             for s, p in signatures
         ],

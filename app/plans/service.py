@@ -380,17 +380,11 @@ def act(
     expected_version: int | None = None,
     on_behalf_of_id: int | None = None,
 ) -> runtime.FireResult:
-    """Take a workflow action on a plan; signing binds to the exact current version."""
+    """Take a workflow action on a plan (a signature binds to the exact current version
+    through the content hasher the plan domain installs in the engine)."""
     plan = get_plan(db_session, plan_id=plan_id, viewer=actor)
-    instance = instance_of(db_session, plan)
-    content_hash = ""
-    if trigger == "sign":
-        version = content.ensure_version(db_session, plan=plan, actor=actor,
-                                         reason="signed")
-        content_hash = version.content_hash
-    return runtime.fire(db_session, instance, trigger, actor, payload or {},
-                        expected_version=expected_version, on_behalf_of_id=on_behalf_of_id,
-                        content_hash=content_hash)
+    return runtime.fire(db_session, instance_of(db_session, plan), trigger, actor, payload or {},
+                        expected_version=expected_version, on_behalf_of_id=on_behalf_of_id)
 
 
 def versions(db_session: Session, *, plan: ImprovementPlan) -> list[PlanVersion]:

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app import clock
-from app.engine import audit
+from app.engine import audit, runtime
 from app.engine.models import SignOff, Task, TaskStatus
 from app.engine.runtime import GuardFailed
 from app.errors import InvalidTransition, NotAllowed, PlanNotFound, ValidationFailed
@@ -160,6 +160,16 @@ def test_both_sign_the_exact_version_and_an_edit_voids_signatures(db, org) -> No
     valid = [s for s in db.exec(select(SignOff).where(SignOff.instance_id == plan.instance_id))
              if s.voided_at is None]
     assert {s.content_hash for s in valid} == {second.content_hash}
+
+
+def test_a_signature_from_any_path_binds_to_the_plan_version(db, org) -> None:
+    plan = new_plan(db, org)
+    fill_to_proposal(db, org, plan)
+    # an emailed action link fires the engine directly, without the plan service
+    runtime.fire(db, service.instance_of(db, plan), "sign", org.manager_a, {})
+    db.commit()
+    signature = db.exec(select(SignOff).where(SignOff.instance_id == plan.instance_id)).one()
+    assert signature.content_hash == content.latest_version(db, plan.id).content_hash != ""
 
 
 def test_checkpoints_come_from_steps_and_cadence(db, org) -> None:
