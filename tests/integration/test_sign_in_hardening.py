@@ -177,3 +177,30 @@ def test_new_forms_refuse_posts_without_the_csrf_token(client, people, login) ->
     assert client.post("/password/forgot", data={"username": "x"}).status_code == 403
     login(client, people.employee)
     assert client.post("/account/tokens", data={"name": "ci", "scope": "read"}).status_code == 403
+
+
+def test_reset_mail_goes_out_by_smtp_and_the_kept_copy_has_no_link(
+        db, engine, app, client, people, csrf) -> None:
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.start()
+    try:
+        clock.freeze(MORNING)
+        app.state.settings.smtp_host, app.state.settings.smtp_port = "127.0.0.1", sink.port
+        people.employee.email = "employee@bank.example"
+        db.add(people.employee)
+        db.commit()
+        client.post("/password/forgot", data={"username": people.employee.employee_no,
+                                              "csrf_token": csrf(client)})
+        deliver_outbox(engine, clock.now(), settings=app.state.settings,
+                       registry=app.state.registry)
+        [mail] = sink.received
+        link = re.search(r"/password/reset/[A-Za-z0-9_\-]+", mail.text).group(0)
+        db.expire_all()
+        kept = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")).one()
+        assert kept.transport == "smtp" and link not in kept.body_text
+        assert "/password/reset/…" in kept.body_text
+        assert client.get(link).status_code == 200
+    finally:
+        sink.stop()
