@@ -226,3 +226,32 @@ def test_one_year_in_private_finance_meets_q4_without_three_years_in_banking(sch
     scheme = schemes["bocom_private_finance_2002"]
     assert screen(scheme, book, {**FACTS, "years_in_banking": 1,
                                  "years_in_private_finance": 1}, {}).passed
+
+
+@pytest.mark.parametrize(("reading", "subordinate", "outstanding", "via"), [
+    ("outstanding_contributors", True, True, True),
+    ("outstanding_contributors", True, False, False),
+    ("outstanding_contributors", False, True, False),
+    ("all_candidates", True, False, True),
+    ("all_candidates", False, True, False),
+    ("nobody", True, True, False),
+])
+def test_who_goes_to_the_supervising_branch_first_under_each_reading(
+    schemes, book, reading: str, subordinate: bool, outstanding: bool, via: bool
+) -> None:
+    from app.promotions.conditions import Evaluator
+    from app.promotions.eligibility import labeller
+
+    scheme = schemes["bocom_private_finance_2002"].with_settings(
+        supervising_branch_first_for=reading)
+    route = scheme.routes["senior"]
+    facts = {"in_subordinate_branch": subordinate, "outstanding_contribution": outstanding}
+    evaluator = Evaluator(Record(year=YEAR, facts=facts), labeller(scheme, book), scheme.reading)
+    assert evaluator.evaluate(route.via_supervising_branch).holds is via
+
+
+def test_the_junior_private_finance_route_never_goes_to_the_supervising_branch(schemes):
+    scheme = schemes["bocom_private_finance_2002"]
+    assert scheme.routes["junior"].via_supervising_branch is None
+    assert scheme.routes["junior"].filing == []
+    assert scheme.routes["senior"].filing == ["role:head_office_filing@head_office"]
