@@ -79,7 +79,7 @@ def indicator_rows(session: Session, where: service.Area, year: int, quarter: in
         .join(Person, Person.id == ImprovementPlan.employee_id)
         .join(OrgUnit, OrgUnit.id == ImprovementPlan.org_unit_id)
         .where(Review.cut_off_on >= first, Review.cut_off_on <= last,
-               service.in_units(ImprovementPlan.org_unit_id, where.unit_ids))
+               service.in_units(ImprovementPlan.org_unit_id, where))
         .order_by(OrgUnit.path, Person.employee_no, ImprovementPlan.id,
                   ReviewIndicator.position, ReviewIndicator.id)
     )
