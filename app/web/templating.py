@@ -6,6 +6,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -50,20 +52,45 @@ def _translate(ctx: Context, message: Message | str) -> str:
     return message.render(gettext) if isinstance(message, Message) else gettext(message)
 
 
-def local_datetime(value: datetime | None) -> str:
-    """An instant shown in the organisation's timezone, minutes precision."""
+def local_datetime(value: datetime | None, locale: str = "en") -> str:
+    """An instant in the organisation's timezone, formatted the reader's way (Babel)."""
     if value is None:
         return ""
-    return value.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
+    local = value.astimezone(clock.zone())
+    day = format_date(local, "medium", locale=locale)
+    return f"{day} {format_time(local, 'short', locale=locale)}"
 
 
-def local_date(value: datetime | date | None) -> str:
-    """A date (or an instant's local date) as YYYY-MM-DD."""
-    if value is None:
+def local_date(value: datetime | date | str | None, locale: str = "en") -> str:
+    """A date (or an instant's local date) formatted the reader's way (Babel)."""
+    if value in (None, ""):
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = value.astimezone(clock.zone()).date()
-    return value.isoformat()
+    return format_date(value, "medium", locale=locale)
+
+
+@pass_context
+def _datetime_filter(ctx: Context, value: datetime | None) -> str:
+    return local_datetime(value, ctx.get("locale", "en"))
+
+
+@pass_context
+def _date_filter(ctx: Context, value: datetime | date | str | None) -> str:
+    return local_date(value, ctx.get("locale", "en"))
+
+
+@pass_context
+def _number_filter(ctx: Context, value: float | int | None) -> str:
+    """A number with the reader's grouping and decimal marks."""
+    if value is None or value == "":
+        return ""
+    return format_decimal(value, locale=ctx.get("locale", "en"))
 
 
 def make_environment() -> Environment:
@@ -79,8 +106,9 @@ def make_environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["csrf_field"] = _csrf_field
     env.globals["translate"] = _translate
-    env.filters["localdatetime"] = local_datetime
-    env.filters["localdate"] = local_date
+    env.filters["localdatetime"] = _datetime_filter
+    env.filters["localdate"] = _date_filter
+    env.filters["number"] = _number_filter
     return env
 
 

@@ -136,8 +136,8 @@ def test_confirming_acts_once_as_the_person_the_link_was_sent_to(
     assert state_of(db, instance) == "supervisor_check"
     page = confirm_page(client, token)
     assert page.status_code == 410
-    assert "This link was already used on 2026-03-03 10:00." in page.text
-    assert "took “Record evidence” on 2026-03-03 10:00." in page.text
+    assert "This link was already used on Mar 3, 2026 10:00\u202fAM." in page.text
+    assert "took “Record evidence” on Mar 3, 2026 10:00\u202fAM." in page.text
 
 
 def test_an_expired_link_says_so(db, engine, registry, app_settings, org, client) -> None:
@@ -146,7 +146,7 @@ def test_an_expired_link_says_so(db, engine, registry, app_settings, org, client
     clock.advance(timedelta(hours=app_settings.action_link_lifetime_hours, seconds=1))
     page = confirm_page(client, token)
     assert page.status_code == 410
-    assert "This link expired on 2026-03-10 10:00." in page.text
+    assert "This link expired on Mar 10, 2026 10:00\u202fAM." in page.text
     assert 'action="/act/' not in page.text
     assert post_link(client, token).status_code == 410
 
@@ -162,7 +162,7 @@ def test_a_link_overtaken_by_another_action_shows_who_acted_and_when(
     page = confirm_page(client, token)
     assert page.status_code == 410
     assert "The case has moved on since this email was sent." in page.text
-    assert "甲人事 took “Withdraw” on 2026-03-03 11:30." in page.text
+    assert "甲人事 took “Withdraw” on Mar 3, 2026 11:30\u202fAM." in page.text
     assert post_link(client, token).status_code == 410
     assert state_of(db, instance) == "withdrawn"
 
