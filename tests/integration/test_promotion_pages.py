@@ -93,6 +93,7 @@ def test_a_refused_application_answers_with_the_reason(client, csrf, login, org)
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"exception_q3"}
     clock.freeze(datetime(2026, 6, 1, 9))
+    login(client, org.employee_b)  # a session does not last three months: sign in again
     closed = api_apply(client, csrf, scheme="bocom_private_finance_2002",
                        target_title="senior_cm", facts=GOOD_FACTS)
     assert closed.status_code == 403
