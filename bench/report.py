@@ -48,7 +48,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
         "|---|---|---|---|---|---|---|",
     ]
     notes: list[str] = []
-    for name, part in results["benches"].items():
+    for part in results["benches"].values():
         for f in part["figures"]:
             value = f"{_num(f['value'])} {f['unit']}" if f["value"] is not None else "—"
             base = (f"{_num(f['baseline'])} — {f['baseline_name']}"

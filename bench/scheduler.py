@@ -278,13 +278,13 @@ def several_nodes(web_workers: int, schedulers: int, plans: int, due: int) -> di
                 Person.post == "客户经理"))]
         engine.dispose()
 
-        class _Org:
-            employees = people
-            sub_branches = [p for p in [None]]
-
         with psycopg.connect(url) as conn:
-            _Org.sub_branches = [r[0] for r in conn.execute(
+            subs = [r[0] for r in conn.execute(
                 "SELECT id FROM org_unit WHERE kind = 'sub_branch'").fetchall()]
+
+        class _Org:  # what populate_timers reads of a bank
+            employees = people
+            sub_branches = subs
         now = datetime.now(UTC)
         populate_timers(url, _Org, definition_id, due * 4, due, now)
         sink = SmtpCounter()

@@ -68,7 +68,8 @@ def plan_to_proposal(session: Any, employee: Any, supervisor: Any) -> int:
         resources="数据部门提前提供底稿", period_start=date(2026, 12, 1),
         period_end=date(2027, 2, 28), cadence="monthly"))
     service.add_step(session, plan_id=pid, actor=employee, step=StepDraft(
-        description="与数据部门约定取数时间", due_on=date(2026, 12, 10), expected_result="书面约定"))
+        description="与数据部门约定取数时间", due_on=date(2026, 12, 10),
+        expected_result="书面约定"))
     service.act(session, plan_id=pid, actor=employee, trigger="draft_plan")
     service.act(session, plan_id=pid, actor=employee, trigger="propose")
     return pid

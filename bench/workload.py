@@ -196,7 +196,8 @@ class RawWriter:
         else:
             cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_head'")
         self.audit_head = bool(cur.fetchone()[0])  # the chain's head row, where it exists
-        conn.commit()
+        if dialect == "postgresql":
+            conn.commit()  # sqlite3 runs in autocommit here: no transaction is open
 
     def _ts(self, value: datetime | None) -> Any:
         if value is None or self.dialect == "postgresql":
