@@ -81,10 +81,24 @@ class Viewer:
     name: str
     name_en: str
     is_admin: bool
+    is_hr: bool = False
 
     def display_name(self, locale: str) -> str:
         """The name in the reader's language."""
         return self.name if locale == "zh_CN" or not self.name_en else self.name_en
+
+
+def holds_scope_role(db: Session, person_id: int) -> bool:
+    """Whether the person holds HR's scope role anywhere (the dashboard is theirs)."""
+    from sqlmodel import select
+
+    from app.engine.access import SCOPE_ROLES
+    from app.org.models import RoleAssignment
+
+    found = db.exec(select(RoleAssignment.id).where(
+        RoleAssignment.person_id == person_id, RoleAssignment.kind == "role",
+        RoleAssignment.name.in_(SCOPE_ROLES)).limit(1)).first()
+    return found is not None
 
 
 def optional_user(request: Request, db: SessionDep) -> Person | None:
@@ -98,7 +112,8 @@ def optional_user(request: Request, db: SessionDep) -> Person | None:
     if person is None and user_id is not None:
         request.session.pop(USER_KEY, None)  # expired, revoked or unknown session
     request.state.user = (
-        Viewer(person.id, person.employee_no, person.name, person.name_en, person.is_admin)
+        Viewer(person.id, person.employee_no, person.name, person.name_en, person.is_admin,
+               holds_scope_role(db, person.id))
         if person is not None and person.id is not None
         else None
     )
