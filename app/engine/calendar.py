@@ -14,6 +14,8 @@ from functools import lru_cache
 from typing import Any
 
 import holidays
+from sqlalchemy import event
+from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, select
 
 from app import clock
@@ -138,10 +140,40 @@ class WorkingCalendar:
         raise ValueError(f"no working day within {SEARCH_LIMIT} days of {day}")
 
 
+_CACHE_KEY = "stepwise.working_calendar"
+
+
+def _corrections_pending(session: Any) -> bool:
+    return any(isinstance(obj, CalendarDay)
+               for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+def _forget_calendar(session: Any, _flush_context: Any, _instances: Any) -> None:
+    """A flush that writes HR corrections makes the transaction's cached calendar stale."""
+    if _corrections_pending(session):
+        session.info.pop(_CACHE_KEY, None)
+
+
+event.listen(SASession, "before_flush", _forget_calendar)
+
+
 def load(session: Session) -> WorkingCalendar:
-    """The calendar with every HR correction (a small table: only corrected dates)."""
+    """The calendar with every HR correction (a small table: only corrected dates).
+
+    Read once per transaction: one action asks for it several times (due dates, timers);
+    a correction written in the same session is seen at once.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if (cached is not None and transaction is not None and cached[0] is transaction
+            and not _corrections_pending(session)):
+        return cached[1]
     rows = session.exec(select(CalendarDay.date, CalendarDay.is_working_day))
-    return WorkingCalendar({day: bool(working) for day, working in rows})
+    cal = WorkingCalendar({day: bool(working) for day, working in rows})
+    transaction = session.get_transaction()
+    if transaction is not None:
+        session.info[_CACHE_KEY] = (transaction, cal)
+    return cal
 
 
 def is_working_day(session: Session, day: date) -> bool:
