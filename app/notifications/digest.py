@@ -35,6 +35,8 @@ def build_digests(engine: Engine, now: datetime, *, settings: Settings) -> int:
                    OutboxMessage.send_after <= cutoff)
             .order_by(OutboxMessage.recipient_id, OutboxMessage.id)
         )).all()
+        if not held:
+            return 0
         by_person: dict[int, list[OutboxMessage]] = defaultdict(list)
         for message in held:
             by_person[message.recipient_id].append(message)
