@@ -200,9 +200,12 @@ def demo() -> None:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database_url)
         load_all_models()
+        from app.reminders import hooks
+
         registry = Registry(settings.workflows_dir)
         registry.load()
         runtime.set_registry(registry)
+        hooks.install()  # demo tasks get their due dates and reminder timers, as in the app
         engine = make_engine(settings.database_url)
         try:
             with progress_bar("Building the demo bank") as advance:

@@ -53,6 +53,12 @@ class Action:
 StateHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, FireResult], None]
 STATE_HOOKS: list[StateHook] = []
 
+# Called whenever an instance's open tasks change without a state change (a case starts, one of
+# several signatures arrives, signatures are voided, a domain opens its own tasks), inside the
+# same transaction: reminders plan and cancel their timers here.
+TasksHook = Callable[[Session, CompiledWorkflow, WorkflowInstance], None]
+TASK_HOOKS: list[TasksHook] = []
+
 # What a signature binds to, per workflow: the hash of the exact content being signed (the plan
 # domain freezes a version). Every path that signs (pages, API, emailed links) gets the same.
 ContentHasher = Callable[[Session, WorkflowInstance, Person], str]
@@ -124,7 +130,21 @@ def start(
     resolver = ActorResolver(session, instance)
     _open_tasks(session, compiled, instance, resolver)
     session.flush()
+    _tasks_changed(session, compiled, instance)
     return instance
+
+
+def tasks_changed(session: Session, instance: WorkflowInstance,
+                  registry: Registry | None = None) -> None:
+    """Tell the task hooks that a domain opened or closed tasks of this instance itself."""
+    registry = registry or get_registry()
+    _tasks_changed(session, registry.compiled(session, instance.definition_id), instance)
+
+
+def _tasks_changed(session: Session, compiled: CompiledWorkflow,
+                   instance: WorkflowInstance) -> None:
+    for hook in TASK_HOOKS:
+        hook(session, compiled, instance)
 
 
 def _signed(session: Session, instance: WorkflowInstance, trigger: str) -> list[SignOff]:
@@ -340,6 +360,8 @@ def fire(
     if completed:
         for hook in STATE_HOOKS:
             hook(session, compiled, instance, result)
+    else:
+        _tasks_changed(session, compiled, instance)
     return result
 
 
@@ -423,6 +445,7 @@ def void_sign_offs(
     _close_tasks(session, instance, actor, None, status=TaskStatus.cancelled)
     _open_tasks(session, compiled, instance, ActorResolver(session, instance))
     session.flush()
+    _tasks_changed(session, compiled, instance)
     return len(rows)
 
 

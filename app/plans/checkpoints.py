@@ -70,6 +70,8 @@ def generate(db_session: Session, plan: ImprovementPlan, instance: WorkflowInsta
         db_session.add(checkpoint)
         db_session.flush()
         _open_task(db_session, instance, checkpoint, RECORD, "subject", plan.employee_id)
+    db_session.flush()
+    runtime.tasks_changed(db_session, instance)
     return len(dates)
 
 
@@ -148,6 +150,7 @@ def record_progress(db_session: Session, *, plan: ImprovementPlan, instance: Wor
         _open_task(db_session, instance, checkpoint, CHECK, "subject.supervisor",
                    supervisor.person_id if supervisor else None)
     db_session.flush()
+    runtime.tasks_changed(db_session, instance)
     return checkpoint
 
 
@@ -172,6 +175,7 @@ def check(db_session: Session, *, plan: ImprovementPlan, instance: WorkflowInsta
                          payload={"checkpoint": checkpoint.id, "result": entry.result})
     _close_task(db_session, checkpoint, CHECK, actor)
     db_session.flush()
+    runtime.tasks_changed(db_session, instance)
     return checkpoint
 
 

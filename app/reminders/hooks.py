@@ -41,11 +41,21 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
             )
 
 
+def on_tasks_changed(session: Session, compiled: CompiledWorkflow,
+                     instance: WorkflowInstance) -> None:
+    """Tasks opened or closed without a state change get (or lose) their timers at once."""
+    assert instance.id is not None
+    cancel_closed(session, instance_id=instance.id)
+    schedule_open_tasks(session, clock.now(), instance_id=instance.id, compiled=compiled)
+
+
 def install() -> None:
     """Connect reminders to the engine (idempotent): call once at start-up of every process."""
     calendar.install_due_calculator()
     if on_state_change not in runtime.STATE_HOOKS:
         runtime.STATE_HOOKS.append(on_state_change)
+    if on_tasks_changed not in runtime.TASK_HOOKS:
+        runtime.TASK_HOOKS.append(on_tasks_changed)
 
 
 def uninstall() -> None:
@@ -53,3 +63,5 @@ def uninstall() -> None:
     calendar.uninstall_due_calculator()
     while on_state_change in runtime.STATE_HOOKS:
         runtime.STATE_HOOKS.remove(on_state_change)
+    while on_tasks_changed in runtime.TASK_HOOKS:
+        runtime.TASK_HOOKS.remove(on_tasks_changed)
