@@ -16,10 +16,13 @@ from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.engine.registry import Registry
+from app.housekeeping import run_housekeeping
 from app.reminders.sweep import sweep
 
 log = logging.getLogger("stepwise.scheduler")
 JOB_ID = "stepwise-sweep"
+HOUSEKEEPING_JOB_ID = "stepwise-housekeeping"
+HOUSEKEEPING_MINUTES = 15
 
 
 def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
@@ -36,13 +39,27 @@ def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
         log.warning("mail delivery: %s", error)
 
 
+def run_upkeep(engine: Engine) -> None:
+    """One housekeeping tick; an error is logged and the next tick tries again."""
+    try:
+        run_housekeeping(engine)
+    except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler
+        log.exception("housekeeping failed")
+
+
 def add_sweep_job(scheduler: BaseScheduler, engine: Engine, settings: Settings,
                   registry: Registry) -> None:
-    """The sweep every `scheduler_interval_seconds`, first run at once, never two at a time."""
+    """The sweep every `scheduler_interval_seconds`, first run at once, never two at a time;
+    housekeeping (overdue trend, grades coming into force) every quarter of an hour."""
     scheduler.add_job(
         run_sweep, "interval", seconds=settings.scheduler_interval_seconds,
         args=(engine, settings, registry), id=JOB_ID, replace_existing=True,
         max_instances=1, coalesce=True, next_run_time=datetime.now(scheduler.timezone),
+    )
+    scheduler.add_job(
+        run_upkeep, "interval", minutes=HOUSEKEEPING_MINUTES, args=(engine,),
+        id=HOUSEKEEPING_JOB_ID, replace_existing=True, max_instances=1, coalesce=True,
+        next_run_time=datetime.now(scheduler.timezone),
     )
 
 
