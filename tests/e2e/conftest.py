@@ -118,10 +118,22 @@ class Live:
         clock.freeze(at)
         return sweep(self.engine, settings=self.settings, registry=self.app.state.registry)
 
-    def links_to(self, address: str) -> list[str]:
-        """Every action link mailed to one address, oldest first."""
-        return [link for mail in self.sink.to(address)
-                for link in ACTION_LINK.findall(mail.text)]
+    def links_to(self, address: str, about: str | None = None) -> list[str]:
+        """Every action link mailed to one address, oldest first; with `about`, only the links
+        that follow that text (a case title) in a mail, since the demo bank's own overdue cases
+        are mailed to the same people."""
+        links: list[str] = []
+        for mail in self.sink.to(address):
+            text = mail.text
+            if about is not None:
+                if about not in text:
+                    continue
+                text = text[text.index(about):]
+                following = ACTION_LINK.search(text)
+                links.extend([following.group(0)] if following else [])
+                continue
+            links.extend(ACTION_LINK.findall(text))
+        return links
 
 
 def _seed(settings: Settings) -> None:

@@ -135,14 +135,14 @@ def supervisor_agrees_from_the_email(live: Live, open_as, w: Words, shot,  # noq
                                      first_sweep: datetime) -> None:
     """The sweep mails the reminder; the supervisor follows its link and agrees."""
     address = f"{w.supervisor}@demo-bank.example.com"
-    before = len(live.links_to(address))
+    before = len(live.links_to(address, about=w.title))
     day = first_sweep
     for _ in range(6):
         live.sweep(day)
-        if len(live.links_to(address)) > before:
+        if len(live.links_to(address, about=w.title)) > before:
             break
         day = day.replace(day=day.day + 1)
-    links = live.links_to(address)[before:]
+    links = live.links_to(address, about=w.title)[before:]
     assert links, f"no email with an action link reached {address}"
     page = open_as(None, w.locale)
     page.goto(links[-1])
