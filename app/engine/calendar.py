@@ -154,7 +154,13 @@ def _forget_calendar(session: Any, _flush_context: Any, _instances: Any) -> None
         session.info.pop(_CACHE_KEY, None)
 
 
+def _forget_on_rollback(session: Any, _previous_transaction: Any) -> None:
+    """A rollback (a savepoint's too) may undo corrections the cached calendar holds."""
+    session.info.pop(_CACHE_KEY, None)
+
+
 event.listen(SASession, "before_flush", _forget_calendar)
+event.listen(SASession, "after_soft_rollback", _forget_on_rollback)
 
 
 def load(session: Session) -> WorkingCalendar:
