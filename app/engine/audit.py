@@ -57,7 +57,10 @@ def append(
     payload: dict[str, Any],
 ) -> AuditEvent:
     """Add the next event of an instance's chain (call after the instance row is locked)."""
-    last = session.exec(
+    from app.auth.models import AuditHead
+
+    head = session.get(AuditHead, instance_id)  # one primary-key read on the hot path
+    last = (head.seq, head.hash) if head is not None else session.exec(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.instance_id == instance_id)
         .order_by(AuditEvent.seq.desc())
@@ -80,7 +83,10 @@ def append(
     )
     event.hash = event_hash(event)
     session.add(event)
-    _record_head(session, event)
+    if head is None:
+        session.add(AuditHead(instance_id=instance_id, seq=event.seq, hash=event.hash))
+    else:
+        head.seq, head.hash = event.seq, event.hash
     return event
 
 
@@ -100,18 +106,6 @@ class Break:
     instance_id: int
     seq: int
     problem: str
-
-
-def _record_head(session: Session, event: AuditEvent) -> None:
-    """Remember the newest sealed event, so a deleted last event is noticed by `verify`."""
-    from app.auth.models import AuditHead
-
-    head = session.get(AuditHead, event.instance_id)
-    if head is None:
-        session.add(AuditHead(instance_id=event.instance_id, seq=event.seq, hash=event.hash))
-    else:
-        head.seq, head.hash = event.seq, event.hash
-        session.add(head)
 
 
 def _chain_break(instance_id: int, events: list[AuditEvent], head: Any) -> Break | None:
