@@ -68,6 +68,17 @@ def _config(title: str, height: int, **extra: object) -> dict[str, object]:
     }
 
 
+def _whole_ticks(series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool) -> list[int]:
+    """Whole-number ticks for counts (pygal would draw 0.2, 0.4, ... for small ones)."""
+    columns = [list(values) for _name, values in series]
+    if stacked:
+        top = max((sum(v or 0 for v in row) for row in zip(*columns, strict=False)), default=0)
+    else:
+        top = max((v or 0 for values in columns for v in values), default=0)
+    step = max(1, -(-top // 8))
+    return list(range(0, top + step + 1, step)) if top else [0, 1]
+
+
 def _render(chart: pygal.graph.graph.Graph) -> Markup:
     chart.add_xml_filter(_without_scripts)
     return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal escapes every text
@@ -83,6 +94,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         **_config(title, height), show_legend=len(series) > 1, legend_at_bottom=True,
         x_label_rotation=0 if horizontal or len(labels) <= 6 else 30)
     chart.x_labels = list(labels)
+    chart.y_labels = _whole_ticks(series, stacked=stacked)
     for name, values in series:
         chart.add(name, list(values))
     return _render(chart)
@@ -95,6 +107,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
                        legend_at_bottom=True, x_label_rotation=30, show_dots=len(labels) < 40,
                        show_minor_x_labels=False, x_labels_major_every=max(1, len(labels) // 8))
     chart.x_labels = list(labels)
+    chart.y_labels = _whole_ticks(series, stacked=False)
     for name, values in series:
         chart.add(name, list(values))
     return _render(chart)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -200,7 +201,7 @@ def remind(task_id: int, request: Request, db: SessionDep, user: CurrentUser,
     queued = actions.remind_now(db, actor=user, task_id=task_id,
                                 digest_default=request.app.state.settings.digest_default)
     if queued:
-        flash(request, Message("Reminder queued for {n} people.", {"n": queued}))
+        flash(request, Message("People reminded: {n}.", {"n": queued}))
     else:
         flash(request, Message("Nobody was reminded: a reminder already went out within the "
                                "hour, or nobody holds the step."), "warning")
@@ -280,7 +281,9 @@ def _bulk_fields(gettext: Callable[[str], str], state: FormState) -> list[FieldV
                   error=state.errors.get("action", ""),
                   choices=[("remind", gettext("Remind now")),
                            ("reassign", gettext("Reassign"))]),
-        *_reassign_fields(gettext, state),
+        # Needed only to reassign: not `required` in the browser, or "remind" could not be sent
+        # (the bulk action checks them when the action is reassign).
+        *(replace(f, required=False) for f in _reassign_fields(gettext, state)),
     ]
 
 
