@@ -1,0 +1,109 @@
+"""A senior promotion case in the browser, in Chinese: scheme C (private finance), the senior
+customer-manager route from the application to HR's appointment and the head-office filing
+notice, each step acted on through the case's own forms by the person whose turn it is."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from sqlmodel import select
+
+from app.org.models import Person
+from app.promotions.grades import add_grade
+from tests.e2e.conftest import Live
+
+SCHEME = "bocom_private_finance_2002"
+IN_THE_WINDOW = datetime(2026, 3, 10, 10, 0)  # the private-finance round is open in March
+APPLICANT = "cm01"  # a customer manager at sub-branch JC01 of the Jiangcheng branch
+
+
+def make_a_private_finance_customer_manager(live: Live, employee_no: str) -> None:
+    """The demo bank's customer managers hold corporate grades; give one a PF title."""
+    with live.session() as session:
+        person = session.exec(select(Person).where(Person.employee_no == employee_no)).one()
+        add_grade(session, person=person, scheme=SCHEME, title="cm", staff_grade=None,
+                  effective_from=date(2024, 1, 1))
+        session.commit()
+
+
+def act(page, trigger: str, **fields: str) -> None:  # noqa: ANN001
+    """From the case page, open the case's forms and take one action with its fields."""
+    page.locator("a.button.primary[href^='/instances/']").click()
+    page.wait_for_url(re.compile(r"/instances/\d+$"))
+    form = page.locator(f"#action-{trigger}")
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("[role=alert]").all_inner_texts() == []
+
+
+def case_page(page, case_url: str, shot, name: str, step: str) -> None:  # noqa: ANN001
+    """The case with its route drawn; the current step is the one expected."""
+    page.goto(case_url)
+    current = page.locator("ol.route li[aria-current=step] .step-label")
+    assert current.inner_text() == step, current.all_inner_texts()
+    shot(page, name)
+
+
+def test_a_senior_promotion_goes_from_the_application_to_the_appointment_and_filing(
+        live: Live, open_as, shot) -> None:  # noqa: ANN001
+    live.sweep(IN_THE_WINDOW)
+    make_a_private_finance_customer_manager(live, APPLICANT)
+
+    me = open_as(APPLICANT, "zh-CN")
+    me.goto("/promotions")
+    me.locator(f"#scheme-{SCHEME}").wait_for()
+    shot(me, "my-eligibility")
+    me.goto(f"/promotions/apply?scheme={SCHEME}")
+    me.locator("select[name=target_title]").select_option("senior_cm")
+    me.locator("input[name=fact_good_conduct]").check()
+    me.locator("input[name=fact_healthy]").check()
+    me.locator("select[name=fact_education]").select_option("bachelor")
+    me.locator("[name=fact_years_in_banking]").fill("6")
+    me.locator("[name=fact_years_in_private_finance]").fill("3")
+    me.locator("select[name=fact_professional_title]").select_option("economist")
+    shot(me, "apply")
+    me.locator("form[action='/promotions/apply'] button[type=submit]").click()
+    me.wait_for_url(re.compile(r"/promotions/cases/\d+$"))
+    case_url = me.url
+    case_page(me, case_url, shot, "applied", "分行私金部推荐")
+
+    department = open_as("pf01", "zh-CN")
+    department.goto("/promotions/queue")
+    department.locator(f"a[href='{case_url.removeprefix(live.url)}']").first.wait_for()
+    shot(department, "queue-department")
+    department.goto(case_url)
+    act(department, "recommend", comment="业绩突出，同意推荐")
+    case_page(department, case_url, shot, "recommended", "分行领导小组审核")
+
+    leadership = open_as("vp01", "zh-CN")
+    leadership.goto(case_url)
+    act(leadership, "check", comment="经领导小组审核，符合条件")
+    case_page(leadership, case_url, shot, "checked", "行长室审定")
+
+    president = open_as("pres01", "zh-CN")
+    president.goto(case_url)
+    act(president, "decide", comment="同意聘任")
+    case_page(president, case_url, shot, "decided", "人教处发文聘任")
+
+    hr = open_as("hr02", "zh-CN")  # reads English by their own preference, whatever the browser
+    hr.goto("/promotions/rounds")
+    shot(hr, "rounds")
+    hr.goto(case_url)
+    act(hr, "appoint", issue_date="2026-03-20", document_no="江分人〔2026〕12号",
+        comment="自发文之日起聘任")
+    hr.goto(case_url)
+    hr.locator("strong.state.closed").wait_for()
+    appointment = hr.locator("section.appointment")
+    assert appointment.inner_text().count("Mar 20, 2026") == 2  # issued, and effective that day
+    shot(hr, "appointed")
+    hr.emulate_media(media="print")
+    shot(hr, "appointment-print-media")
+
+    filing = open_as("file01", "zh-CN")
+    filing.goto("/promotions/queue")
+    filing.locator("form[action^='/promotions/filings/'] button[type=submit]").first.click()
+    filing.wait_for_load_state()
+    shot(filing, "filing-acknowledged")
