@@ -21,6 +21,18 @@ from app.web.labels import person_name, seat_label, unit_name
 SPECIAL_TRIGGERS = {
     "start": N_("Started"),
     "sign_offs_voided": N_("Signatures voided"),
+    "edit_gap": N_("Gaps changed"),
+    "edit_gap_decision": N_("Decided whether a gap enters the plan"),
+    "edit_cause": N_("Causes changed"),
+    "edit_method": N_("Methods changed"),
+    "edit_details": N_("Goal, resources or period changed"),
+    "edit_step": N_("Steps changed"),
+    "edit_review": N_("Review written"),
+    "checkpoint_recorded": N_("Checkpoint recorded"),
+    "checkpoint_checked": N_("Checkpoint checked"),
+    "opened_from_assessment": N_("Opened from an assessment result"),
+    "remind_now": N_("Reminder sent by HR"),
+    "reassign": N_("Task handed over by HR"),
 }
 MEANING_LABELS = {
     "agree": N_("I agree"),
