@@ -18,6 +18,7 @@ from app.reminders.sweep import SweepReport, sweep
 
 CHECKPOINT_WORKFLOWS = Path(__file__).resolve().parent / "data" / "reminder_workflows"
 
+
 # The 2027 notice is not in the holidays package yet; HR loads it, exactly as in production.
 # Assumed arrangement: Spring Festival Fri 5 Feb – Sat 13 Feb off, make-up Sun 31 Jan and
 # Sat 20 Feb; New Year's Day Fri 1 Jan; Qingming Mon 5 Apr.

@@ -15,7 +15,6 @@ from app.engine.models import AuditEvent, WorkflowInstance
 from app.engine.registry import Registry
 from app.notifications.models import ActionLink, OutboxMessage
 from app.org.models import Delegation
-from app.reminders import hooks
 from app.reminders.sweep import sweep
 from tests.factories import bank
 from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at
@@ -31,12 +30,10 @@ def workflows_dir() -> Path:
 
 @pytest.fixture
 def org(db: Session, registry: Registry, app):
-    hooks.install()
     b = bank(db)
     registry.sync(db)
     db.commit()
-    yield b
-    hooks.uninstall()
+    return b
 
 
 def start_check(db: Session, org) -> WorkflowInstance:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,15 +15,13 @@ from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.engine import runtime
-from app.engine.registry import Registry
 from app.notifications.delivery import claim
 from app.notifications.mailer import SmtpMailer
 from app.notifications.models import MessageStatus, OutboxMessage
-from app.reminders import hooks
 from app.reminders.firing import fire_due_timers
 from app.reminders.sweep import sweep
 from app.rows import claim_transaction
-from tests.factories import bank, person
+from tests.factories import person
 from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at
 from tests.smtp_sink import SmtpSink
 
@@ -36,22 +33,6 @@ def workflows_dir() -> Path:
     return CHECKPOINT_WORKFLOWS
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(db: Session, registry: Registry):
-    hooks.install()
-    b = bank(db)
-    registry.sync(db)
-    db.commit()
-    yield b
-    hooks.uninstall()
 
 
 def start_checks(db: Session, org, count: int = 1) -> list[str]:

@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
 from sqlmodel import Session, select
 
 from app.engine import runtime
 from app.engine.models import WorkflowInstance
-from app.engine.registry import Registry
 from app.notifications.models import MessageStatus, OutboxMessage
-from app.reminders import hooks
 from app.reminders.sweep import sweep
-from tests.factories import bank
 from tests.reminder_helpers import DAYS_OFF_2027, at, load_2027, run_days
-from tests.smtp_sink import SmtpSink
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(db: Session, registry: Registry):
-    hooks.install()
-    b = bank(db)
-    registry.sync(db)
-    db.commit()
-    yield b
-    hooks.uninstall()
 
 
 def start_plan(db: Session, org) -> WorkflowInstance:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,18 +13,15 @@ from app.calendar import service as calendar_service
 from app.engine import runtime
 from app.engine.calendar import local_date
 from app.engine.models import Task, TaskStatus, WorkflowInstance
-from app.engine.registry import Registry
 from app.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from app.notifications.outbox import set_digest
 from app.org import service as org_service
 from app.org.models import Delegation
-from app.reminders import hooks
 from app.reminders.models import ReminderTimer, TimerStatus
 from app.reminders.service import timers_of
 from app.reminders.sweep import sweep
-from tests.factories import bank, person
+from tests.factories import person
 from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at, run_days
-from tests.smtp_sink import SmtpSink
 
 
 @pytest.fixture
@@ -33,22 +29,6 @@ def workflows_dir() -> Path:
     return CHECKPOINT_WORKFLOWS
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(db: Session, registry: Registry):
-    hooks.install()
-    b = bank(db)
-    registry.sync(db)
-    db.commit()
-    yield b
-    hooks.uninstall()
 
 
 def start_check(db: Session, org, day: date = date(2026, 3, 2)) -> WorkflowInstance:

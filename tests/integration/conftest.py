@@ -1,0 +1,30 @@
+"""Fixtures shared by the reminder, email and escalation tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session
+
+from app.engine.registry import Registry
+from tests.factories import Bank, bank
+from tests.smtp_sink import SmtpSink
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(db: Session, registry: Registry) -> Bank:
+    """The small bank with the registry's workflows stored (a module may define its own)."""
+    b = bank(db)
+    registry.sync(db)
+    db.commit()
+    return b
