@@ -35,9 +35,16 @@ STYLE = Style(
 )
 
 
-def _without_scripts(root):  # noqa: ANN001, ANN202 - an (lxml) etree element
-    """xml_filter: drop pygal's <script> nodes; the chart stays a static picture."""
-    for script in list(root.iter("{http://www.w3.org/2000/svg}script", "script")):
+SCRIPT_TAGS = ("{http://www.w3.org/2000/svg}script", "script")
+
+
+def _without_scripts(root):  # noqa: ANN001, ANN202 - an lxml or ElementTree element
+    """xml_filter: drop pygal's <script> nodes; the chart stays a static picture.
+
+    pygal builds with lxml when it is installed and with the standard ElementTree otherwise;
+    only the one-argument `iter()` exists in both.
+    """
+    for script in [node for node in root.iter() if node.tag in SCRIPT_TAGS]:
         parent = script.getparent() if hasattr(script, "getparent") else None
         if parent is not None:
             parent.remove(script)
