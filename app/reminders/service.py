@@ -15,7 +15,7 @@ from app.engine.registry import CompiledWorkflow, Registry
 from app.engine.runtime import get_registry
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus, timer_key
 from app.reminders.plan import escalation_day, on_due_day, overdue_day, planned_timers
-from app.rows import insert_once
+from app.rows import insert_many_once, insert_once
 
 
 def task_policy(session: Session, task: Task, registry: Registry | None = None
@@ -52,14 +52,21 @@ def add_timer(session: Session, task: Task, kind: str, level: int, due_at: datet
 def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
                   now: datetime) -> int:
     """Create a task's timers; the on-due row always exists, so the task counts as scheduled."""
-    assert task.due_at is not None
-    created = 0
-    for planned in planned_timers(cal, policy, local_date(task.due_at)):
-        status = TimerStatus.pending if planned.enabled else TimerStatus.off
-        if add_timer(session, task, planned.kind, planned.level, start_of_day(planned.day), now,
-                     status) is not None:
-            created += 1
-    return created
+    assert task.due_at is not None and task.id is not None
+    rows = [
+        {
+            "key": timer_key(task.id, planned.kind, planned.level),
+            "task_id": task.id,
+            "instance_id": task.instance_id,
+            "kind": planned.kind,
+            "level": planned.level,
+            "due_at": start_of_day(planned.day),
+            "status": TimerStatus.pending if planned.enabled else TimerStatus.off,
+            "created_at": now,
+        }
+        for planned in planned_timers(cal, policy, local_date(task.due_at))
+    ]
+    return insert_many_once(session, ReminderTimer, rows)
 
 
 def _unscheduled(session: Session, limit: int, instance_id: int | None = None) -> list[Task]:
