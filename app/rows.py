@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -32,18 +34,21 @@ def insert_once(session: Session, model: type[SQLModel], values: dict[str, Any],
 
 def insert_many_once(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
                      key: str = "key") -> int:
-    """Insert several rows in one statement, skipping those whose unique key exists; how many
-    were new (one round trip instead of one per row, with the same race safety)."""
+    """Insert several rows in one round trip, skipping those whose unique key exists; how many
+    were new (same race safety as insert_once; one statement, compiled once per table)."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    table = model.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    statement = _insert_skipping(model.__table__, conn.dialect.name, key)  # type: ignore[attr-defined]
+    return len(conn.execute(statement, rows).all())
+
+
+@cache
+def _insert_skipping(table: Table, dialect: str, key: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id; SQLAlchemy batches the rows of an
+    executemany into one multi-row statement ("insertmanyvalues")."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
-        .returning(table.c.id)
-    )
-    return len(session.execute(statement).all())
+    return insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
 
 
 def skip_locked(query: SelectOfScalar[T]) -> SelectOfScalar[T]:

@@ -6,8 +6,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 
 from app.engine.models import AuditEvent
@@ -56,16 +58,17 @@ def append(
     comment: str,
     payload: dict[str, Any],
 ) -> AuditEvent:
-    """Add the next event of an instance's chain (call after the instance row is locked)."""
-    from app.auth.models import AuditHead
+    """Add the next event of an instance's chain (call after the instance row is locked).
 
-    head = session.get(AuditHead, instance_id)  # one primary-key read on the hot path
-    last = (head.seq, head.hash) if head is not None else session.exec(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.instance_id == instance_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
+    Written with Core statements on the session's connection: this runs on every action, and
+    the rows are append-only, so the unit of work has nothing to track (one read, two writes).
+    """
+    read_head, read_last, insert_event, insert_head, move_head = _statements()
+    conn = session.connection()
+    last = conn.execute(read_head, {"instance_id": instance_id}).first()
+    has_head = last is not None
+    if last is None:  # chains begun before the head table existed
+        last = conn.execute(read_last, {"instance_id": instance_id}).first()
     event = AuditEvent(
         instance_id=instance_id,
         seq=(last[0] + 1) if last else 1,
@@ -82,12 +85,36 @@ def append(
         hash="",
     )
     event.hash = event_hash(event)
-    session.add(event)
-    if head is None:
-        session.add(AuditHead(instance_id=instance_id, seq=event.seq, hash=event.hash))
+    row = {c: getattr(event, c) for c in _EVENT_COLUMNS}
+    event.id = conn.execute(insert_event, row).scalar_one()
+    if has_head:
+        conn.execute(move_head, {"head_id": instance_id, "seq": event.seq, "hash": event.hash})
     else:
-        head.seq, head.hash = event.seq, event.hash
+        conn.execute(insert_head, {"instance_id": instance_id, "seq": event.seq,
+                                   "hash": event.hash})
     return event
+
+
+@cache
+def _statements() -> tuple[Any, ...]:
+    """The chain's statements, built once (Core: compiled once, cached by SQLAlchemy)."""
+    from app.auth.models import AuditHead
+
+    head_t, event_t = AuditHead.__table__, AuditEvent.__table__  # type: ignore[attr-defined]
+    read_head = select(head_t.c.seq, head_t.c.hash).where(
+        head_t.c.instance_id == bindparam("instance_id"))
+    read_last = (select(event_t.c.seq, event_t.c.hash)
+                 .where(event_t.c.instance_id == bindparam("instance_id"))
+                 .order_by(event_t.c.seq.desc()).limit(1))
+    move_head = (update(head_t).where(head_t.c.instance_id == bindparam("head_id"))
+                 .values(seq=bindparam("seq"), hash=bindparam("hash")))
+    return (read_head, read_last, insert(event_t).returning(event_t.c.id), insert(head_t),
+            move_head)
+
+
+_EVENT_COLUMNS = ("instance_id", "seq", "at", "actor_id", "on_behalf_of_id", "trigger",
+                  "from_state", "to_state", "comment", "payload", "payload_hash", "prev_hash",
+                  "hash")
 
 
 def trail(session: Session, instance_id: int) -> list[AuditEvent]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -38,6 +39,7 @@ class FireResult:
     completed: bool  # False when a sign-off was recorded but others are still needed
     event_id: int
     on_behalf_of_id: int | None
+    opened: list[Task] = field(default_factory=list)  # tasks this action opened (flushed)
 
 
 @dataclass
@@ -190,9 +192,12 @@ def acts_as(
 
 
 def _pending_sign_offs(
-    session: Session, instance: WorkflowInstance, t: TransitionSpec
+    session: Session, instance: WorkflowInstance, t: TransitionSpec,
+    signed: list[SignOff] | None = None,
 ) -> list[SignOffSpec]:
-    done = {s.signer_expr for s in _signed(session, instance, t.trigger)}
+    if signed is None:
+        signed = _signed(session, instance, t.trigger)
+    done = {s.signer_expr for s in signed}
     return [s for s in t.sign_offs if s.signer not in done]
 
 
@@ -203,9 +208,10 @@ def _allowed(
     t: TransitionSpec,
     actor: Person,
     on_behalf_of_id: int | None = None,
+    signed: list[SignOff] | None = None,
 ) -> Action | None:
     if t.sign_offs:
-        pending = _pending_sign_offs(session, instance, t)
+        pending = _pending_sign_offs(session, instance, t, signed)
         found = acts_as(session, resolver, instance, [s.signer for s in pending], actor,
                      on_behalf_of_id)
         if found is None:
@@ -265,7 +271,8 @@ def fire(
         raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
 
     resolver = ActorResolver(session, instance)
-    action = _allowed(session, resolver, instance, t, actor, on_behalf_of_id)
+    signed = _signed(session, instance, t.trigger) if t.sign_offs else []
+    action = _allowed(session, resolver, instance, t, actor, on_behalf_of_id, signed)
     if action is None:
         if t.sign_offs and any(resolver.matches(s.signer, actor.id) for s in t.sign_offs):
             raise InvalidTransition("You have already signed this.")
@@ -289,7 +296,7 @@ def fire(
         hasher = CONTENT_HASHERS.get(instance.workflow)
         if not content_hash and hasher is not None:
             content_hash = hasher(session, instance, actor)
-        earlier = {s.content_hash for s in _signed(session, instance, t.trigger)}
+        earlier = {s.content_hash for s in signed}
         if content_hash and earlier - {content_hash, ""}:
             raise StaleInstance("The content changed after the other signature. Reload and "
                                 "read it again before signing.")
@@ -307,7 +314,7 @@ def fire(
                 at=now,
             )
         )
-        remaining = [s for s in _pending_sign_offs(session, instance, t)
+        remaining = [s for s in _pending_sign_offs(session, instance, t, signed)
                      if s.signer != action.sign_off.signer]
         completed = not remaining
     to_state = from_state
@@ -353,11 +360,14 @@ def fire(
         if any(x.sign_offs for x in spec.transitions_from(from_state)):
             _consume_sign_offs(session, instance.id, from_state, now)
         _close_tasks(session, instance, actor, None)
-        _open_tasks(session, compiled, instance, resolver)
+        opened = _open_tasks(session, compiled, instance, resolver,
+                             entered=to_state != from_state)
     else:
         _close_tasks(session, instance, actor, action.sign_off.signer if action.sign_off else None)
+        opened = []
     session.flush()
-    result = FireResult(instance, from_state, to_state, completed, event.id, action.on_behalf_of_id)
+    result = FireResult(instance, from_state, to_state, completed, event.id,
+                        action.on_behalf_of_id, opened)
     if completed:
         for hook in STATE_HOOKS:
             hook(session, compiled, instance, result)
@@ -472,11 +482,29 @@ def _close_tasks(
     status: str = TaskStatus.done,
 ) -> None:
     """Close the instance's open tasks (or one signer's) in a single UPDATE."""
-    query = update(Task).where(Task.instance_id == instance.id, Task.status == TaskStatus.open)
-    if only_expr is not None:
-        query = query.where(Task.actor_expr == only_expr)
-    session.execute(query.values(status=status, closed_at=clock.now(),
-                                 closed_by_id=actor.id if actor else None))
+    session.flush()  # tasks added in this unit of work are closed too
+    values = {"instance": instance.id, "status": status, "closed_at": clock.now(),
+              "closed_by_id": actor.id if actor else None}
+    if only_expr is None:
+        session.connection().execute(_close_open_tasks(False), values)
+    else:
+        session.connection().execute(_close_open_tasks(True), {**values, "expr": only_expr})
+    # the UPDATE went past the unit of work: loaded tasks of this instance re-read their status
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Task) and obj.instance_id == instance.id:
+            session.expire(obj, ["status", "closed_at", "closed_by_id"])
+
+
+@cache
+def _close_open_tasks(one_signer: bool) -> Any:
+    """The closing UPDATE, built once (Core: this runs on every action)."""
+    task = Task.__table__  # type: ignore[attr-defined]
+    query = update(task).where(task.c.instance_id == bindparam("instance"),
+                               task.c.status == TaskStatus.open)
+    if one_signer:
+        query = query.where(task.c.actor_expr == bindparam("expr"))
+    return query.values(status=bindparam("status"), closed_at=bindparam("closed_at"),
+                        closed_by_id=bindparam("closed_by_id"))
 
 
 def _open_tasks(
@@ -484,39 +512,46 @@ def _open_tasks(
     compiled: CompiledWorkflow,
     instance: WorkflowInstance,
     resolver: ActorResolver,
-) -> None:
-    """Open a task for everyone the current state waits on (optional actions excepted)."""
+    *,
+    entered: bool = False,
+) -> list[Task]:
+    """Open a task for everyone the current state waits on (optional actions excepted).
+
+    `entered`: the action has just moved the case into this state, so it holds no signatures
+    yet (leaving a state consumes them) and nobody needs to be asked whether they signed.
+    """
     spec = compiled.spec
     if spec.states[instance.state].terminal:
-        return
+        return []
     due_at = due_calculator[0](session, compiled, instance) if due_calculator else None
     wanted: dict[tuple[Any, ...], tuple[str, str]] = {}
     for t in spec.transitions_from(instance.state):
         if t.optional:
             continue
         if t.sign_offs:
-            for slot in _pending_sign_offs(session, instance, t):
+            for slot in (t.sign_offs if entered else _pending_sign_offs(session, instance, t)):
                 wanted.setdefault(("sign_off", slot.signer), ("sign_off", slot.signer))
         else:
             for expr in t.actors:
                 wanted.setdefault(("act", expr), ("act", expr))
     seen: set[tuple[Any, ...]] = set()
+    opened: list[Task] = []
     for kind, expr in wanted.values():
         assignee = resolver.assignee(expr)
         key = (kind, assignee)
         if key in seen:
             continue
         seen.add(key)
-        session.add(
-            Task(
-                instance_id=instance.id,
-                state=instance.state,
-                kind=kind,
-                assignee_id=assignee.person_id if assignee else None,
-                group_kind=assignee.group_kind if assignee else None,
-                group_name=assignee.group_name if assignee else None,
-                org_unit_id=assignee.org_unit_id if assignee else None,
-                actor_expr=expr,
-                due_at=due_at,
-            )
-        )
+        opened.append(Task(
+            instance_id=instance.id,
+            state=instance.state,
+            kind=kind,
+            assignee_id=assignee.person_id if assignee else None,
+            group_kind=assignee.group_kind if assignee else None,
+            group_name=assignee.group_name if assignee else None,
+            org_unit_id=assignee.org_unit_id if assignee else None,
+            actor_expr=expr,
+            due_at=due_at,
+        ))
+    session.add_all(opened)
+    return opened

@@ -13,7 +13,7 @@ from app.engine.runtime import FireResult
 from app.notifications.models import MessageKind
 from app.notifications.outbox import enqueue
 from app.org.models import Person
-from app.reminders.service import cancel_closed, schedule_open_tasks
+from app.reminders.service import cancel_closed, schedule_open_tasks, schedule_tasks
 
 
 def on_state_change(session: Session, compiled: CompiledWorkflow, instance: WorkflowInstance,
@@ -23,7 +23,9 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
     now = clock.now()
     assert instance.id is not None
     cancel_closed(session, instance_id=instance.id)
-    schedule_open_tasks(session, now, instance_id=instance.id, compiled=compiled)
+    # the engine says which tasks the action opened: no search for unscheduled ones (a domain
+    # that opens its own tasks announces them through runtime.tasks_changed)
+    schedule_tasks(session, result.opened, compiled, now)
     ended = compiled.spec.states[result.to_state].terminal
     if ended and result.from_state != result.to_state:
         subject = session.get(Person, instance.subject_id)

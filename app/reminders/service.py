@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import exists, update
+from sqlalchemy import bindparam, exists, update
 from sqlmodel import Session, select
 
 from app.engine import calendar
@@ -49,11 +51,12 @@ def add_timer(session: Session, task: Task, kind: str, level: int, due_at: datet
     )
 
 
-def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
-                  now: datetime) -> int:
-    """Create a task's timers; the on-due row always exists, so the task counts as scheduled."""
+def timer_rows(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
+               now: datetime) -> list[dict[str, Any]]:
+    """The timer rows a task gets from its state's deadline policy (on-due always among them,
+    so the task counts as scheduled)."""
     assert task.due_at is not None and task.id is not None
-    rows = [
+    return [
         {
             "key": timer_key(task.id, planned.kind, planned.level),
             "task_id": task.id,
@@ -66,6 +69,25 @@ def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: Wor
         }
         for planned in planned_timers(cal, policy, local_date(task.due_at))
     ]
+
+
+def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
+                  now: datetime) -> int:
+    """Create a task's timers (those that exist already are kept)."""
+    return insert_many_once(session, ReminderTimer, timer_rows(task, policy, cal, now))
+
+
+def schedule_tasks(session: Session, tasks: list[Task], compiled: CompiledWorkflow,
+                   now: datetime) -> int:
+    """Timers for tasks just opened on one workflow, all in one statement."""
+    rows: list[dict[str, Any]] = []
+    cal: WorkingCalendar | None = None
+    for task in tasks:
+        state = compiled.spec.states.get(task.state)
+        if task.due_at is None or state is None or state.deadline is None:
+            continue
+        cal = cal or calendar.load(session)
+        rows += timer_rows(task, state.deadline, cal, now)
     return insert_many_once(session, ReminderTimer, rows)
 
 
@@ -85,33 +107,40 @@ def schedule_open_tasks(session: Session, now: datetime, *, limit: int = 500,
     tasks = _unscheduled(session, limit, instance_id)
     if not tasks:
         return 0
+    if compiled is not None:
+        return schedule_tasks(session, tasks, compiled, now)
     cal = calendar.load(session)
-    created = 0
+    rows: list[dict[str, Any]] = []
     for task in tasks:
-        if compiled is not None:
-            state = compiled.spec.states.get(task.state)
-            policy = state.deadline if state else None
-        else:
-            policy = task_policy(session, task, registry)
+        policy = task_policy(session, task, registry)
         if policy is not None:
-            created += schedule_task(session, task, policy, cal, now)
-    session.flush()
-    return created
+            rows += timer_rows(task, policy, cal, now)
+    return insert_many_once(session, ReminderTimer, rows)
 
 
 def cancel_closed(session: Session, *, instance_id: int | None = None) -> int:
     """Cancel pending timers whose task is no longer open (acted on, cancelled, reassigned)."""
+    if instance_id is not None:  # every action: one prebuilt statement on the connection
+        return session.connection().execute(_cancel_closed_of_instance(),
+                                            {"instance": instance_id}).rowcount
     closed = select(Task.id).where(Task.status != TaskStatus.open)
-    if instance_id is not None:
-        closed = closed.where(Task.instance_id == instance_id)
     statement = (
         update(ReminderTimer)
         .where(ReminderTimer.status == TimerStatus.pending, ReminderTimer.task_id.in_(closed))
         .values(status=TimerStatus.cancelled)
     )
-    if instance_id is not None:
-        statement = statement.where(ReminderTimer.instance_id == instance_id)
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+@cache
+def _cancel_closed_of_instance() -> Any:
+    timer, task = ReminderTimer.__table__, Task.__table__  # type: ignore[attr-defined]
+    closed = select(task.c.id).where(task.c.instance_id == bindparam("instance"),
+                                     task.c.status != TaskStatus.open)
+    return (update(timer)
+            .where(timer.c.instance_id == bindparam("instance"),
+                   timer.c.status == TimerStatus.pending, timer.c.task_id.in_(closed))
+            .values(status=TimerStatus.cancelled))
 
 
 def _replanned_due(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar) -> datetime | None:
