@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import clock
+from app.engine import access
+from app.engine.models import Task, WorkflowInstance
+from app.org.models import Delegation
 from app.plans import service
 from app.plans.schemas import GapDraft
 from tests.factories import bank
@@ -132,3 +135,30 @@ def test_promotion_case_is_hidden_from_colleagues(db, app, login, csrf) -> None:
     assert colleague.get(f"/api/instances/{case['instance_id']}").status_code == 404
     assert case["id"] not in [c["id"] for c in colleague.get("/api/promotions/requests").json()]
     colleague.__exit__(None, None, None)
+
+
+def test_one_case_check_agrees_with_the_list_filter(db, people, plan) -> None:
+    """can_view (one statement, subqueries) and the list filter (prefetched) are one rule:
+    subject, above the subject, HR in scope, a task, a seat's task, a delegate's task."""
+    instance = service.instance_of(db, plan)
+    db.add(Task(instance_id=instance.id, state=instance.state, assignee_id=people.manager_b.id))
+    db.add(Task(instance_id=instance.id, state=instance.state, group_kind="committee",
+                group_name="leadership_group", org_unit_id=people.branch_a.id))
+    db.add(Delegation(principal_id=people.manager_b.id, delegate_id=people.colleague.id,
+                      starts_on=clock.today(), ends_on=clock.today() + timedelta(days=1)))
+    db.add(Delegation(principal_id=people.manager_b.id, delegate_id=people.employee_b.id,
+                      starts_on=clock.today() - timedelta(days=3),
+                      ends_on=clock.today() - timedelta(days=1)))
+    db.flush()
+    everyone = [people.president_a, people.manager_a, people.employee, people.colleague,
+                people.hr_a, people.hr_b, people.employee_b, people.manager_b, people.leader_a,
+                people.admin]
+    seen = {}
+    for person in everyone:
+        listed = db.exec(select(WorkflowInstance.id).where(
+            WorkflowInstance.id == instance.id, access.visible_filter(db, person))).first()
+        seen[person.id] = access.can_view(db, person, instance)
+        assert seen[person.id] == (listed is not None), person.name
+    assert [p.name for p in everyone if seen[p.id]] == [
+        p.name for p in (people.president_a, people.manager_a, people.employee,
+                         people.colleague, people.hr_a, people.manager_b, people.leader_a)]
