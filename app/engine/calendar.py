@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import holidays
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app import clock
 from app.calendar.models import CalendarDay
@@ -174,12 +174,21 @@ def load(session: Session) -> WorkingCalendar:
     if (cached is not None and transaction is not None and cached[0] is transaction
             and not _corrections_pending(session)):
         return cached[1]
-    rows = session.exec(select(CalendarDay.date, CalendarDay.is_working_day))
+    if _corrections_pending(session):
+        session.flush()  # the Core read below does not autoflush
+    rows = session.connection().execute(_corrections())
     cal = WorkingCalendar({day: bool(working) for day, working in rows})
     transaction = session.get_transaction()
     if transaction is not None:
         session.info[_CACHE_KEY] = (transaction, cal)
     return cal
+
+
+@cache
+def _corrections() -> Any:
+    """Every HR correction (Core, built once: read on every action that opens a task)."""
+    table = CalendarDay.__table__  # type: ignore[attr-defined]
+    return select(table.c.date, table.c.is_working_day)
 
 
 def is_working_day(session: Session, day: date) -> bool:

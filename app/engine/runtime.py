@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -39,7 +39,7 @@ class FireResult:
     completed: bool  # False when a sign-off was recorded but others are still needed
     event_id: int
     on_behalf_of_id: int | None
-    opened: list[Task] = field(default_factory=list)  # tasks this action opened (flushed)
+    opened: list[Task] = field(default_factory=list)  # tasks this action opened (written)
 
 
 @dataclass
@@ -553,5 +553,20 @@ def _open_tasks(
             actor_expr=expr,
             due_at=due_at,
         ))
-    session.add_all(opened)
+    if opened:  # one round trip for all of them; the rows are the engine's alone to write
+        rows = [{c: getattr(task, c) for c in _TASK_COLUMNS} for task in opened]
+        ids = session.connection().execute(_insert_tasks(), rows).scalars().all()
+        for task, task_id in zip(opened, ids, strict=True):
+            task.id = task_id
     return opened
+
+
+_TASK_COLUMNS = ("instance_id", "state", "kind", "assignee_id", "group_kind", "group_name",
+                 "org_unit_id", "actor_expr", "ref", "status", "due_at", "created_at")
+
+
+@cache
+def _insert_tasks() -> Any:
+    """INSERT … RETURNING id, batched into one statement; ids come back in row order."""
+    task = Task.__table__  # type: ignore[attr-defined]
+    return insert(task).returning(task.c.id, sort_by_parameter_order=True)
