@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import Session, select
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from sqlmodel import Session, SQLModel, select
 
 from app.config import PROJECT_ROOT, Settings
 from app.engine import calendar
@@ -19,10 +19,12 @@ from app.engine.registry import Registry
 from app.i18n import LOCALES, N_, gettext_for, pick_label, translations
 from app.notifications import action_links
 from app.notifications.models import MessageKind, OutboxMessage
-from app.org.models import Person
+from app.org.models import OrgUnit, Person
 from app.reminders.recipients import task_people
 
 TEMPLATES = PROJECT_ROOT / "templates"
+
+M = TypeVar("M", bound=SQLModel)
 
 SUBJECTS = {
     MessageKind.before_due: N_("Reminder: {case} is due on {date}"),
@@ -61,7 +63,12 @@ def show_date(day: date | None, locale: str) -> str:
     """A date the way the reader writes it (2027年2月16日 / February 16, 2027)."""
     if day is None:
         return ""
-    return format_date(day, format="long", locale="zh_CN" if locale.startswith("zh") else "en")
+    return _long_date(day, "zh_CN" if locale.startswith("zh") else "en")
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, babel_locale: str) -> str:
+    return format_date(day, format="long", locale=babel_locale)
 
 
 def person_name(person: Person | None, locale: str) -> str:
@@ -90,6 +97,31 @@ class Composer:
         self.settings = settings
         self.registry = registry
         self.now = now
+        self._templates: dict[tuple[str, str], Template] = {}
+        self._kept: list[SQLModel] = []
+
+    def prefetch(self, messages: list[OutboxMessage]) -> None:
+        """Load in a few statements the rows that writing these messages reads one by one
+        (cases, tasks, people, their supervisors and units), so those reads find them in the
+        session instead of asking the database each time (the session holds rows weakly: the
+        composer keeps them)."""
+        session = self.session
+        instances = _load(session, WorkflowInstance, {m.instance_id for m in messages})
+        tasks = _load(session, Task, {m.task_id for m in messages})
+        people = {m.recipient_id for m in messages}
+        people |= {i.subject_id for i in instances} | {i.initiator_id for i in instances}
+        people |= {(m.params or {}).get("on_behalf_of_id") for m in messages}
+        loaded = _load(session, Person, people)
+        loaded += _load(session, Person, {p.supervisor_id for p in loaded} - people)
+        units = _load(session, OrgUnit, {p.org_unit_id for p in loaded}
+                      | {i.org_unit_id for i in instances})
+        self._kept.extend([*instances, *tasks, *loaded, *units])
+
+    def _template(self, locale: str, name: str) -> Template:
+        key = (locale, name)
+        if key not in self._templates:
+            self._templates[key] = environment(locale).get_template(name)
+        return self._templates[key]
 
     def render(self, message: OutboxMessage, recipient: Person) -> Email:
         """Subject, text and HTML of a message, for its recipient."""
@@ -109,12 +141,11 @@ class Composer:
             subject = ctx.get("subject", "")
         ctx.update(recipient_name=person_name(recipient, locale), locale=locale,
                    base_url=self.settings.base_url.rstrip("/"))
-        env = environment(locale)
         name = message.kind if message.kind == MessageKind.digest else "notice"
         return Email(
             subject=subject[:300],
-            text=env.get_template(f"email/{name}.txt").render(ctx),
-            html=env.get_template(f"email/{name}.html").render(ctx),
+            text=self._template(locale, f"email/{name}.txt").render(ctx),
+            html=self._template(locale, f"email/{name}.html").render(ctx),
         )
 
     def _digest_items(self, digest: OutboxMessage) -> list[OutboxMessage]:
@@ -188,3 +219,11 @@ class Composer:
             Task.instance_id == instance.id, Task.status == TaskStatus.open, Task.state == state))
         ids = sorted({pid for task in tasks for pid in task_people(self.session, task)})
         return [person_name(self.session.get(Person, i), locale) for i in ids]
+
+
+def _load(session: Session, model: type[M], ids: set[Any]) -> list[M]:
+    """Rows by id in one statement (they stay in the session for later gets)."""
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return []
+    return list(session.exec(select(model).where(model.id.in_(wanted))))  # type: ignore[attr-defined]

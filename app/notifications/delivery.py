@@ -26,6 +26,7 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
+RECORD_EVERY = 25  # sent messages written down together (a crash may send these again)
 ACTION_LINK = re.compile(r"/(?:act|password/reset)/[A-Za-z0-9_\-]+")
 
 
@@ -90,8 +91,12 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
         .order_by(OutboxMessage.send_after, OutboxMessage.id)
         .limit(batch_size)
     )).all()
+    if not rows:
+        return []
     composer = Composer(session, settings, registry, now)
-    claimed = []
+    composer.prefetch(list(rows))
+    lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
+    claimed, leases = [], []
     for row in rows:
         recipient = session.get(Person, row.recipient_id)
         assert recipient is not None
@@ -104,30 +109,82 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
         # The mailbox is where demo mail is read, so it keeps the links; a copy of mail that
         # went out by SMTP keeps none (a database leak must not hand out usable links).
         keep = (lambda text: text) if not needs_address else redact_links
-        row.subject, row.body_text, row.body_html = (email.subject, keep(email.text),
-                                                     keep(email.html))
-        row.locale = recipient.locale
-        row.to_address = recipient.email
-        if needs_address and not row.to_address:
+        written = {"subject": email.subject, "body_text": keep(email.text),
+                   "body_html": keep(email.html), "locale": recipient.locale,
+                   "to_address": recipient.email}
+        if needs_address and not recipient.email:
             row.status = MessageStatus.failed
             row.last_error = "the recipient has no e-mail address"
+            for name, value in written.items():
+                setattr(row, name, value)
             continue
-        row.lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
-        row.leased_by = worker
-        claimed.append(_Claimed(row.id, row.key, row.kind, person_name(recipient, row.locale),
-                                row.to_address, email.subject, email.text, email.html,
-                                row.attempts))
+        # Written to the row below, all in one statement (the row object is not updated).
+        leases.append({"id": row.id, **written, "lease_until": lease_until, "leased_by": worker})
+        claimed.append(_Claimed(row.id, row.key, row.kind,
+                                person_name(recipient, recipient.locale), recipient.email,
+                                email.subject, email.text, email.html, row.attempts))
+    session.flush()
+    if leases:
+        session.execute(update(OutboxMessage), leases)
     return claimed
 
 
-def _record(engine: Engine, item: _Claimed, worker: str, **values: object) -> None:
+def _record(engine: Engine, ids: list[int], worker: str, **values: object) -> None:
+    """Write one result for several messages and hand back their lease (if still ours)."""
+    if not ids:
+        return
     with transaction(engine) as session:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == item.id, OutboxMessage.leased_by == worker)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.leased_by == worker)
             .values(lease_until=None, leased_by="", **values)
             .execution_options(synchronize_session=False)
         )
+
+
+class _Results:
+    """What happened to a leased batch; sent messages are recorded a few at a time, in one
+    statement each time, instead of one transaction per message."""
+
+    def __init__(self, engine: Engine, worker: str, now: datetime, transport: str) -> None:
+        self.engine, self.worker, self.now, self.transport = engine, worker, now, transport
+        self.done: set[int] = set()
+        self._sent: list[int] = []
+
+    def sent(self, item: _Claimed) -> None:
+        """A message went out (written down with the next few)."""
+        self.done.add(item.id)
+        self._sent.append(item.id)
+        if len(self._sent) >= RECORD_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write down the messages sent since the last time."""
+        ids, self._sent = self._sent, []
+        _record(self.engine, ids, self.worker, status=MessageStatus.sent, sent_at=self.now,
+                transport=self.transport, last_error="")
+
+    def failed(self, item: _Claimed, error: str) -> None:
+        """Refused for good: shown to HR, not retried."""
+        self.done.add(item.id)
+        _record(self.engine, [item.id], self.worker, status=MessageStatus.failed,
+                attempts=item.attempts + 1, last_error=error)
+
+    def retry(self, items: list[_Claimed], error: str, settings: Settings) -> None:
+        """Could not be sent now: each waits its backoff and is tried again."""
+        by_attempts: dict[int, list[int]] = {}
+        for item in items:
+            by_attempts.setdefault(item.attempts + 1, []).append(item.id)
+            self.done.add(item.id)
+        for attempts, ids in by_attempts.items():
+            _record(self.engine, ids, self.worker, attempts=attempts, last_error=error,
+                    send_after=self.now + backoff(attempts, settings))
+
+    def release(self, claimed: list[_Claimed]) -> None:
+        """Write down what was sent and hand the unsent back to the next run."""
+        self.flush()
+        _record(self.engine, [item.id for item in claimed if item.id not in self.done],
+                self.worker)
 
 
 def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registry: Registry,
@@ -145,22 +202,19 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
                              needs_address=mailer.transport == "smtp")
         if not claimed:
             return report
-        done: set[int] = set()
+        results = _Results(engine, worker, now, mailer.transport)
         try:
             with mailer:
-                server_down = _send_batch(engine, mailer, claimed, done, now, settings, worker,
-                                          report)
+                server_down = _send_batch(mailer, claimed, results, now, settings, report)
         finally:
             # A run killed midway hands its unsent messages straight back to the next run.
-            for item in claimed:
-                if item.id not in done:
-                    _record(engine, item, worker)
+            results.release(claimed)
         if server_down or len(claimed) < batch_size:
             return report  # the server is down, or a short batch was the last one
 
 
-def _send_batch(engine: Engine, mailer: Mailer, claimed: list[_Claimed], done: set[int],
-                now: datetime, settings: Settings, worker: str, report: DeliveryReport) -> bool:
+def _send_batch(mailer: Mailer, claimed: list[_Claimed], results: _Results, now: datetime,
+                settings: Settings, report: DeliveryReport) -> bool:
     """Send a leased batch; True when the server could not be reached (stop for this run)."""
     for position, item in enumerate(claimed):
         message = build_message(
@@ -170,24 +224,17 @@ def _send_batch(engine: Engine, mailer: Mailer, claimed: list[_Claimed], done: s
         try:
             mailer.send(message)
         except PermanentFailure as exc:
-            _record(engine, item, worker, status=MessageStatus.failed,
-                    attempts=item.attempts + 1, last_error=str(exc)[:1000])
-            done.add(item.id)
+            results.failed(item, str(exc)[:1000])
             report.failed += 1
             continue
         except (smtplib.SMTPException, OSError) as exc:
             # The server is down or busy: this and the rest of the batch wait and retry.
             error = f"{type(exc).__name__}: {exc}"[:1000]
             report.errors.append(error)
-            for later in claimed[position:]:
-                _record(engine, later, worker, attempts=later.attempts + 1, last_error=error,
-                        send_after=now + backoff(later.attempts + 1, settings))
-                done.add(later.id)
-                report.retried += 1
+            results.retry(claimed[position:], error, settings)
+            report.retried += len(claimed) - position
             return True
-        _record(engine, item, worker, status=MessageStatus.sent, sent_at=now,
-                transport=mailer.transport, last_error="")
-        done.add(item.id)
+        results.sent(item)
         report.sent += 1
     return False
 
