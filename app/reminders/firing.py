@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -14,10 +15,10 @@ from app.engine.definitions import DeadlinePolicy
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
 from app.notifications.models import MessageKind
-from app.notifications.outbox import enqueue
+from app.notifications.outbox import Notice, enqueue_many
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus
 from app.reminders.plan import overdue_day, overdue_level_on
-from app.reminders.recipients import escalation_recipients, task_recipients
+from app.reminders.recipients import Directory, escalation_recipients, task_recipients
 from app.reminders.service import add_timer
 from app.rows import claim_transaction, skip_locked
 
@@ -54,50 +55,90 @@ def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
             by_task: dict[int, list[ReminderTimer]] = defaultdict(list)
             for timer in claimed:
                 by_task[timer.task_id].append(timer)
-            cal = calendar.load(session)
+            batch = _Batch(session, now, calendar.load(session), registry, digest_default)
+            batch.load(list(by_task))
             for task_id, timers in by_task.items():
-                queued += _fire_task(session, task_id, timers, now, cal, registry, digest_default)
+                _fire_task(batch, task_id, timers)
+            queued += batch.finish()
             if len(ids) < batch_size:
                 return queued  # a short batch was the last one
 
 
-def _mark(timers: list[ReminderTimer], chosen: ReminderTimer, now: datetime) -> None:
-    for timer in timers:
-        timer.status = TimerStatus.done if timer is chosen else TimerStatus.superseded
-        timer.fired_at = now
+class _Batch:
+    """One claimed batch of timers: its tasks, cases and people read together, and what it
+    decided (timer states, messages) written together when it is done."""
+
+    def __init__(self, session: Session, now: datetime, cal: WorkingCalendar,
+                 registry: Registry, digest_default: bool) -> None:
+        self.session, self.now, self.cal, self.registry = session, now, cal, registry
+        self.digest_default = digest_default
+        self.directory = Directory(session, local_date(now))
+        self.statuses: dict[int, str] = {}
+        self.notices: list[Notice] = []
+        self._kept: list[object] = []  # the session holds rows weakly
+
+    def load(self, task_ids: list[int]) -> None:
+        """Read the tasks, their cases and their assignees (with delegations) at once."""
+        tasks = list(self.session.exec(select(Task).where(Task.id.in_(task_ids))))
+        instance_ids = sorted({t.instance_id for t in tasks})
+        instances = list(self.session.exec(select(WorkflowInstance).where(
+            WorkflowInstance.id.in_(instance_ids)))) if instance_ids else []
+        self._kept += [*tasks, *instances]
+        self.directory.load(t.assignee_id for t in tasks if t.status == TaskStatus.open)
+
+    def mark(self, timers: list[ReminderTimer], status: str) -> None:
+        """Give timers a new status (written in `finish`)."""
+        for timer in timers:
+            assert timer.id is not None
+            self.statuses[timer.id] = status
+
+    def finish(self) -> int:
+        """Write the timers' new states and queue the messages; how many were queued."""
+        by_status: dict[str, list[int]] = defaultdict(list)
+        for timer_id, status in self.statuses.items():
+            by_status[status].append(timer_id)
+        for status, ids in by_status.items():
+            values: dict[str, object] = {"status": status}
+            if status != TimerStatus.cancelled:
+                values["fired_at"] = self.now
+            self.session.execute(
+                update(ReminderTimer).where(ReminderTimer.id.in_(ids)).values(**values)
+                .execution_options(synchronize_session=False))
+        return enqueue_many(self.session, self.notices, now=self.now,
+                            digest_default=self.digest_default)
 
 
-def _fire_task(session: Session, task_id: int, timers: list[ReminderTimer], now: datetime,
-               cal: WorkingCalendar, registry: Registry, digest_default: bool) -> int:
+def _mark(batch: _Batch, timers: list[ReminderTimer], chosen: ReminderTimer) -> None:
+    batch.mark([chosen], TimerStatus.done)
+    batch.mark([t for t in timers if t is not chosen], TimerStatus.superseded)
+
+
+def _fire_task(batch: _Batch, task_id: int, timers: list[ReminderTimer]) -> None:
+    session = batch.session
     task = session.get(Task, task_id)
     instance = session.get(WorkflowInstance, task.instance_id) if task else None
     policy = None
     if task and instance and task.status == TaskStatus.open and task.due_at is not None:
-        state = registry.compiled(session, instance.definition_id).spec.states.get(task.state)
+        spec = batch.registry.compiled(session, instance.definition_id).spec
+        state = spec.states.get(task.state)
         policy = state.deadline if state else None
     if task is None or instance is None or policy is None:
-        for timer in timers:
-            timer.status = TimerStatus.cancelled
-        return 0
-    queued = 0
+        batch.mark(timers, TimerStatus.cancelled)
+        return
     reminders = [t for t in timers if t.kind in TimerKind.reminders]
     if reminders:
         latest = max(reminders, key=lambda t: (t.due_at, _RANK[t.kind], t.level))
-        _mark(reminders, latest, now)
+        _mark(batch, reminders, latest)
         level = latest.level
         if latest.kind == TimerKind.overdue:
-            level = _next_overdue(session, task, policy, cal, latest.level, now)
-        queued += _remind(session, task, instance, latest.kind, level, now, digest_default,
-                          latest.due_at)
+            level = _next_overdue(session, task, policy, batch.cal, latest.level, batch.now)
+        _remind(batch, task, instance, latest.kind, level, latest.due_at)
     rungs = [t for t in timers if t.kind == TimerKind.escalation]
     if rungs:
         latest = max(rungs, key=lambda t: (t.due_at, t.level))
-        _mark(rungs, latest, now)
+        _mark(batch, rungs, latest)
         if latest.level < len(policy.escalate):
-            queued += _escalate(session, task, instance, policy, latest.level, cal, now,
-                                digest_default, latest.due_at)
-    session.flush()
-    return queued
+            _escalate(batch, task, instance, policy, latest.level, latest.due_at)
 
 
 def _next_overdue(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
@@ -112,39 +153,34 @@ def _next_overdue(session: Session, task: Task, policy: DeadlinePolicy, cal: Wor
     return level
 
 
-def _remind(session: Session, task: Task, instance: WorkflowInstance, kind: str, level: int,
-            now: datetime, digest_default: bool, due_at: datetime) -> int:
+def _remind(batch: _Batch, task: Task, instance: WorkflowInstance, kind: str, level: int,
+            due_at: datetime) -> None:
     """A reminder to everyone the task waits on, and to the delegates of the absent."""
     assert task.id is not None and task.due_at is not None
-    queued = 0
-    for recipient in task_recipients(session, task, instance, local_date(now)):
+    for recipient in task_recipients(batch.session, task, instance, batch.directory.on,
+                                     batch.directory):
         person = recipient.person
-        key = f"{kind}:task{task.id}:L{level}:p{person.id}"
         params = {"level": level, "on_behalf_of_id": recipient.on_behalf_of_id,
                   "due_at": task.due_at.isoformat(), "state": task.state}
-        if enqueue(session, key=key, kind=kind, recipient=person, now=now,
-                   digest_default=digest_default, instance_id=instance.id, task_id=task.id,
-                   params=params, due_at=due_at) is not None:
-            queued += 1
-    return queued
+        batch.notices.append(Notice(
+            key=f"{kind}:task{task.id}:L{level}:p{person.id}", kind=kind, recipient=person,
+            instance_id=instance.id, task_id=task.id, params=params, due_at=due_at))
 
 
-def _escalate(session: Session, task: Task, instance: WorkflowInstance, policy: DeadlinePolicy,
-              rung: int, cal: WorkingCalendar, now: datetime, digest_default: bool,
-              due_at: datetime) -> int:
+def _escalate(batch: _Batch, task: Task, instance: WorkflowInstance, policy: DeadlinePolicy,
+              rung: int, due_at: datetime) -> None:
     """Tell the rung's people the case is overdue; one message per case visit, not per task."""
     assert task.due_at is not None
     due_day = local_date(task.due_at)
+    today = batch.directory.on
     expr = policy.escalate[rung].to
-    queued = 0
-    for recipient in escalation_recipients(session, instance, expr, local_date(now)):
+    for recipient in escalation_recipients(batch.session, instance, expr, today,
+                                           batch.directory):
         person = recipient.person
         key = f"escalation:i{instance.id}:{task.state}:{due_day.isoformat()}:r{rung}:p{person.id}"
         params = {"rung": rung, "to": expr, "on_behalf_of_id": recipient.on_behalf_of_id,
                   "due_at": task.due_at.isoformat(), "state": task.state,
-                  "overdue_days": cal.working_days_between(due_day, local_date(now))}
-        if enqueue(session, key=key, kind=MessageKind.escalation, recipient=person, now=now,
-                   digest_default=digest_default, instance_id=instance.id, task_id=task.id,
-                   params=params, due_at=due_at) is not None:
-            queued += 1
-    return queued
+                  "overdue_days": batch.cal.working_days_between(due_day, today)}
+        batch.notices.append(Notice(
+            key=key, kind=MessageKind.escalation, recipient=person, instance_id=instance.id,
+            task_id=task.id, params=params, due_at=due_at))
