@@ -17,7 +17,7 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
     """React to a completed plan transition inside the same transaction."""
     if instance.workflow != service.WORKFLOW:
         return
-    plan = service.plan_of_instance(session, instance.id)
+    plan = service.plan_for(session, instance)
     if plan is None:
         return
     moved = (result.from_state, result.to_state)
@@ -62,7 +62,7 @@ def _open_next_cycle(session: Session, plan, instance: WorkflowInstance) -> None
 
 def signed_content_hash(session: Session, instance: WorkflowInstance, actor: Person) -> str:
     """The hash of the plan version being signed, frozen now if the content changed."""
-    plan = service.plan_of_instance(session, instance.id)
+    plan = service.plan_for(session, instance)
     if plan is None:
         return ""
     return content.ensure_version(session, plan=plan, actor=actor, reason="signed").content_hash

@@ -41,8 +41,7 @@ Version = Annotated[int | None, Query(description="The version you saw; 409 if i
 
 
 def _out(request: Request, db: SessionDep, plan_id: int, user, locale: str) -> PlanOut:
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-    instance = service.instance_of(db, plan)
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
     compiled = request.app.state.registry.compiled(db, instance.definition_id)
     return PlanOut(**presenters.plan_document(db, plan, user, locale, compiled))
 
@@ -227,10 +226,10 @@ async def record_progress(
     expected_version: Version = None,
 ) -> CheckpointOut:
     """The employee records progress with evidence text and files (multipart form)."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user)
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
     uploads = [(f.filename or "file", await f.read()) for f in files or [] if f.filename]
     point = checkpoints.record_progress(
-        db, plan=plan, instance=service.instance_of(db, plan), checkpoint_id=checkpoint_id,
+        db, plan=plan, instance=instance, checkpoint_id=checkpoint_id,
         actor=user, entry=ProgressEntry(progress=progress, evidence_text=evidence_text),
         files=uploads, expected_version=expected_version)
     return CheckpointOut(id=point.id, due_on=point.due_on, status=point.status,
@@ -241,8 +240,8 @@ async def record_progress(
 def check(plan_id: int, checkpoint_id: int, body: CheckEntry, db: SessionDep,
           user: CurrentUser, expected_version: Version = None) -> CheckpointOut:
     """The supervisor checks a recorded checkpoint."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-    point = checkpoints.check(db, plan=plan, instance=service.instance_of(db, plan),
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+    point = checkpoints.check(db, plan=plan, instance=instance,
                               checkpoint_id=checkpoint_id, actor=user, entry=body,
                               expected_version=expected_version)
     return CheckpointOut(id=point.id, due_on=point.due_on, status=point.status,
@@ -254,8 +253,8 @@ def save_review(plan_id: int, body: ReviewDraft, request: Request, db: SessionDe
                 user: CurrentUser, locale: LocaleDep, expected_version: Version = None
                 ) -> PlanOut:
     """Write the period-end review (replaces the earlier text)."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-    review.save(db, plan=plan, instance=service.instance_of(db, plan), actor=user, draft=body,
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+    review.save(db, plan=plan, instance=instance, actor=user, draft=body,
                 expected_version=expected_version)
     return _out(request, db, plan_id, user, locale)
 

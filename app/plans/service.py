@@ -94,15 +94,38 @@ def plan_of_instance(db_session: Session, instance_id: int) -> ImprovementPlan |
     ).first()
 
 
+def plan_for(db_session: Session, instance: WorkflowInstance) -> ImprovementPlan | None:
+    """The plan of an instance: through the plan id in its context (no query when the plan is
+    already loaded in this unit of work), else looked up."""
+    plan_id = instance.context.get("plan_id")
+    plan = db_session.get(ImprovementPlan, plan_id) if isinstance(plan_id, int) else None
+    if plan is not None and plan.instance_id == instance.id:
+        return plan
+    return plan_of_instance(db_session, instance.id)
+
+
+def get_plan_and_instance(db_session: Session, *, plan_id: int, viewer: Person,
+                          log_view: bool = False) -> tuple[ImprovementPlan, WorkflowInstance]:
+    """A plan the viewer may see with its workflow instance, read in one statement; anyone
+    else is told it does not exist."""
+    row = db_session.exec(
+        select(ImprovementPlan, WorkflowInstance)
+        .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
+        .where(ImprovementPlan.id == plan_id)
+    ).first()
+    if row is None or not access.can_view(db_session, viewer, row[1]):
+        raise PlanNotFound("No improvement plan {id}.", id=plan_id)
+    plan, instance = row
+    if log_view:
+        db_session.add(PlanView(plan_id=plan.id, person_id=viewer.id, at=clock.now()))
+    return plan, instance
+
+
 def get_plan(db_session: Session, *, plan_id: int, viewer: Person,
              log_view: bool = False) -> ImprovementPlan:
     """A plan the viewer may see; anyone else is told it does not exist."""
-    plan = db_session.get(ImprovementPlan, plan_id)
-    if plan is None or not access.can_view(db_session, viewer, instance_of(db_session, plan)):
-        raise PlanNotFound("No improvement plan {id}.", id=plan_id)
-    if log_view:
-        db_session.add(PlanView(plan_id=plan.id, person_id=viewer.id, at=clock.now()))
-    return plan
+    return get_plan_and_instance(db_session, plan_id=plan_id, viewer=viewer,
+                                 log_view=log_view)[0]
 
 
 @dataclass
@@ -155,8 +178,7 @@ def _authoring(
     db_session: Session, plan_id: int, actor: Person, expected_version: int | None
 ) -> tuple[ImprovementPlan, WorkflowInstance]:
     """The plan, if the actor may change its content now."""
-    plan = get_plan(db_session, plan_id=plan_id, viewer=actor)
-    instance = instance_of(db_session, plan)
+    plan, instance = get_plan_and_instance(db_session, plan_id=plan_id, viewer=actor)
     resolver = ActorResolver(db_session, instance)
     if runtime.acts_as(db_session, resolver, instance, AUTHORS, actor, None) is None:
         raise NotAllowed("Only the employee and the supervisor may change the plan.")
@@ -382,8 +404,27 @@ def act(
 ) -> runtime.FireResult:
     """Take a workflow action on a plan (a signature binds to the exact current version
     through the content hasher the plan domain installs in the engine)."""
-    plan = get_plan(db_session, plan_id=plan_id, viewer=actor)
-    return runtime.fire(db_session, instance_of(db_session, plan), trigger, actor, payload or {},
+    plan, instance = get_plan_and_instance(db_session, plan_id=plan_id, viewer=actor)
+    return act_on(db_session, plan=plan, instance=instance, actor=actor, trigger=trigger,
+                  payload=payload, expected_version=expected_version,
+                  on_behalf_of_id=on_behalf_of_id)
+
+
+def act_on(
+    db_session: Session,
+    *,
+    plan: ImprovementPlan,
+    instance: WorkflowInstance,
+    actor: Person,
+    trigger: str,
+    payload: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    on_behalf_of_id: int | None = None,
+) -> runtime.FireResult:
+    """`act` on a plan and instance already read with `get_plan_and_instance` for this actor
+    (the engine still decides whether the actor may take the action)."""
+    assert plan.instance_id == instance.id
+    return runtime.fire(db_session, instance, trigger, actor, payload or {},
                         expected_version=expected_version, on_behalf_of_id=on_behalf_of_id)
 
 

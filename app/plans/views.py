@@ -132,9 +132,9 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
               form_id: str | None = None, state: FormState | None = None,
               status_code: int = 200, log_view: bool = False) -> Response:
     """The plan page; `state` refills the form `form_id` after an error."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user, log_view=log_view)
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user,
+                                                   log_view=log_view)
     registry = request.app.state.registry
-    instance = service.instance_of(db, plan)
     compiled = registry.compiled(db, instance.definition_id)
     doc = presenters.plan_document(db, plan, user, locale, compiled)
     trigger = form_id.removeprefix("action-") if form_id and form_id.startswith("action-") \
@@ -201,8 +201,8 @@ def show_plan(plan_id: int, request: Request, db: SessionDep, user: CurrentUser,
 def print_plan(plan_id: int, request: Request, db: SessionDep, user: CurrentUser,
                locale: LocaleDep) -> Response:
     """The written plan (书面计划) as a clean printable page with signatures and hashes."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user, log_view=True)
-    instance = service.instance_of(db, plan)
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user,
+                                                   log_view=True)
     compiled = request.app.state.registry.compiled(db, instance.definition_id)
     doc = presenters.plan_document(db, plan, user, locale, compiled)
     people = {p.id: p for p in db.exec(select(Person).where(
@@ -395,15 +395,15 @@ def remove_step(plan_id: int, step_id: int, request: Request, db: SessionDep,
 def act(plan_id: int, trigger: str, request: Request, db: SessionDep, user: CurrentUser,
         locale: LocaleDep, gettext: GettextDep, form: FormDep) -> Response:
     """Take a workflow action on the plan (signing binds to the current version)."""
-    plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-    spec = request.app.state.registry.compiled(
-        db, service.instance_of(db, plan).definition_id).spec
-    names = instance_presenters.payload_names(spec, trigger, service.instance_of(db, plan).state)
+    plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+    spec = request.app.state.registry.compiled(db, instance.definition_id).spec
+    names = instance_presenters.payload_names(spec, trigger, instance.state)
     values = {n: form[n] for n in names if n in form}
     return _handle(request, db, user, locale, gettext, plan_id, f"action-{trigger}", values,
-                   lambda: service.act(db, plan_id=plan_id, actor=user, trigger=trigger,
-                                       payload=values, expected_version=_version(form),
-                                       on_behalf_of_id=_int(form.get("on_behalf_of_id"))),
+                   lambda: service.act_on(db, plan=plan, instance=instance, actor=user,
+                                          trigger=trigger, payload=values,
+                                          expected_version=_version(form),
+                                          on_behalf_of_id=_int(form.get("on_behalf_of_id"))),
                    Message("Done."))
 
 
@@ -417,9 +417,9 @@ async def record_progress(plan_id: int, checkpoint_id: int, request: Request, db
                if isinstance(f, UploadFile) and f.filename]
 
     def work() -> None:
-        plan = service.get_plan(db, plan_id=plan_id, viewer=user)
+        plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
         checkpoints.record_progress(
-            db, plan=plan, instance=service.instance_of(db, plan), checkpoint_id=checkpoint_id,
+            db, plan=plan, instance=instance, checkpoint_id=checkpoint_id,
             actor=user, files=uploads, expected_version=_version(values),
             entry=parse_input(ProgressEntry, _fields(values, ("progress", "evidence_text"))))
 
@@ -434,8 +434,8 @@ def check(plan_id: int, checkpoint_id: int, request: Request, db: SessionDep,
     """The supervisor checks a checkpoint."""
 
     def work() -> None:
-        plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-        checkpoints.check(db, plan=plan, instance=service.instance_of(db, plan),
+        plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+        checkpoints.check(db, plan=plan, instance=instance,
                           checkpoint_id=checkpoint_id, actor=user,
                           expected_version=_version(form),
                           entry=parse_input(CheckEntry, _fields(form, ("result", "comment"))))
@@ -467,8 +467,8 @@ def save_review(plan_id: int, request: Request, db: SessionDep, user: CurrentUse
     """Save the period-end review."""
 
     def work() -> None:
-        plan = service.get_plan(db, plan_id=plan_id, viewer=user)
-        review.save(db, plan=plan, instance=service.instance_of(db, plan), actor=user,
+        plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+        review.save(db, plan=plan, instance=instance, actor=user,
                     draft=review_draft(form), expected_version=_version(form))
 
     return _handle(request, db, user, locale, gettext, plan_id, "review", form, work,
