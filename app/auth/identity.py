@@ -57,7 +57,5 @@ def identify(request: Request, db: Session, settings: Settings, user_key: str) -
     user_id = request.session.get(user_key)
     if not isinstance(user_id, int):
         return None
-    if not web_sessions.check_session(db, key=request.session.get(SESSION_KEY),
-                                      person_id=user_id, settings=settings):
-        return None
-    return db.get(Person, user_id)
+    return web_sessions.session_person(db, key=request.session.get(SESSION_KEY),
+                                       person_id=user_id, settings=settings)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app import clock
-from app.auth.models import PasswordReset, SignInFailure
+from app.auth.models import PasswordReset, SignInFailure, WebSession
 from app.notifications.delivery import deliver_outbox
 from app.notifications.models import OutboxMessage
 from tests.factories import bank
@@ -92,6 +92,30 @@ def test_idle_session_expires(app, client, people, login) -> None:
     clock.advance(timedelta(seconds=app.state.settings.session_idle_seconds - 30))
     assert client.get("/api/me").status_code == 200
     clock.advance(timedelta(seconds=app.state.settings.session_idle_seconds + 1))
+    assert client.get("/api/me").status_code == 401
+
+
+def test_activity_keeps_the_session_alive_with_at_most_one_write_a_minute(
+        app, db, client, people, login) -> None:
+    clock.freeze(MORNING)
+    login(client, people.employee)
+    idle = app.state.settings.session_idle_seconds
+
+    def last_seen() -> datetime:
+        db.rollback()  # a fresh read of what the app committed
+        return db.exec(select(WebSession.last_seen_at)
+                       .where(WebSession.person_id == people.employee.id)).one()
+
+    signed_in = last_seen()
+    clock.advance(timedelta(seconds=30))
+    assert client.get("/api/me").status_code == 200
+    assert last_seen() == signed_in  # under a minute since the last write: no write
+    clock.advance(timedelta(seconds=idle - 40))
+    assert client.get("/api/me").status_code == 200
+    assert last_seen() > signed_in
+    clock.advance(timedelta(seconds=idle - 10))  # idle since the visit, not since sign-in
+    assert client.get("/api/me").status_code == 200
+    clock.advance(timedelta(seconds=idle + 1))
     assert client.get("/api/me").status_code == 401
 
 
