@@ -32,8 +32,7 @@ def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: st
     gettext = gettext_for(locale)
     instance = service.instance_of(db, plan)
     spec = compiled.spec
-    gaps = content.gaps_of(db, plan.id)
-    causes = content.causes_of(db, [g.id for g in gaps])
+    gaps, causes = content.gaps_with_causes(db, plan.id)
     catalogue = content.cause_catalogue()
     points = checkpoints.of_plan(db, plan.id)
     evidence = checkpoints.evidence_of(db, [p.id for p in points])
