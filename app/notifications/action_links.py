@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.engine import runtime
+from app.engine.actors import ActorResolver
 from app.engine.definitions import TransitionSpec, WorkflowSpec
 from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
@@ -49,29 +50,46 @@ def mint(session: Session, *, person: Person, task: Task, instance: WorkflowInst
          action: Action, spec: WorkflowSpec, now: datetime, lifetime: timedelta,
          message_id: int | None = None) -> str:
     """Create a link for one person to take one action on one task; the token (shown once)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(ActionLink(
-        token_hash=hash_token(token),
-        person_id=person.id,
-        task_id=task.id,
-        instance_id=instance.id,
-        trigger=action.transition.trigger,
-        state=task.state,
-        on_behalf_of_id=action.on_behalf_of_id,
-        requires_login=final_outcome(spec, action.transition),
-        expires_at=now + lifetime,
-        message_id=message_id,
-        created_at=now,
-    ))
+    token, row = new_link(person=person, task=task, instance=instance, action=action, spec=spec,
+                          now=now, lifetime=lifetime, message_id=message_id)
+    session.add(ActionLink(**row))
     return token
+
+
+def new_link(*, person: Person, task: Task, instance: WorkflowInstance, action: Action,
+             spec: WorkflowSpec, now: datetime, lifetime: timedelta,
+             message_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """A fresh token and the ActionLink row that stores it (for `mint`, or for inserting the
+    links of many messages in one statement)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, {
+        "token_hash": hash_token(token),
+        "person_id": person.id,
+        "task_id": task.id,
+        "instance_id": instance.id,
+        "trigger": action.transition.trigger,
+        "state": task.state,
+        "on_behalf_of_id": action.on_behalf_of_id,
+        "requires_login": final_outcome(spec, action.transition),
+        "expires_at": now + lifetime,
+        "message_id": message_id,
+        "created_at": now,
+    }
 
 
 def link_actions(session: Session, instance: WorkflowInstance, task: Task, person: Person,
                  registry: Registry | None = None) -> list[Action]:
-    """The task's actions this person may take now (optional side actions are not offered)."""
+    """The task's actions this person may take now (optional side actions are not offered).
+
+    What `runtime.available_actions` gives, kept to the task's own actions before the
+    permission check rather than after: an optional action such as cancelling (allowed from
+    every state, to HR) is never offered, so resolving who may take it was wasted work.
+    """
+    registry = registry or runtime.get_registry()
+    spec = registry.compiled(session, instance.definition_id).spec
+    resolver = ActorResolver(session, instance)
     out = []
-    for action in runtime.available_actions(session, instance, person, registry):
-        t = action.transition
+    for t in spec.transitions_from(instance.state):
         if t.optional:
             continue
         names = [s.signer for s in t.sign_offs] if t.sign_offs else t.actors
@@ -79,7 +97,9 @@ def link_actions(session: Session, instance: WorkflowInstance, task: Task, perso
             continue
         if task.kind == "sign_off" and not t.sign_offs:
             continue
-        out.append(action)
+        action = runtime._allowed(session, resolver, instance, t, person)
+        if action is not None:
+            out.append(action)
     return out
 
 
