@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
 from app.config import PROJECT_ROOT, Settings
@@ -18,7 +19,7 @@ from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
 from app.i18n import LOCALES, N_, gettext_for, pick_label, translations
 from app.notifications import action_links
-from app.notifications.models import MessageKind, OutboxMessage
+from app.notifications.models import ActionLink, MessageKind, OutboxMessage
 from app.org.models import OrgUnit, Person
 from app.reminders.recipients import task_people
 
@@ -99,6 +100,18 @@ class Composer:
         self.now = now
         self._templates: dict[tuple[str, str], Template] = {}
         self._kept: list[SQLModel] = []
+        self._new_links: list[dict[str, Any]] | None = None
+
+    def gather_links(self) -> None:
+        """From now on keep the action links it mints for `write_links` (one statement for the
+        whole batch) instead of adding each to the session."""
+        self._new_links = []
+
+    def write_links(self) -> None:
+        """Insert the action links gathered since `gather_links`."""
+        if self._new_links:
+            self.session.execute(insert(ActionLink), self._new_links)
+        self._new_links = [] if self._new_links is not None else None
 
     def prefetch(self, messages: list[OutboxMessage]) -> None:
         """Load in a few statements the rows that writing these messages reads one by one
@@ -204,9 +217,16 @@ class Composer:
         out = []
         for action in action_links.link_actions(self.session, instance, task, recipient,
                                                 self.registry):
-            token = action_links.mint(
-                self.session, person=recipient, task=task, instance=instance, action=action,
-                spec=spec, now=self.now, lifetime=lifetime, message_id=message.id)
+            if self._new_links is None:
+                token = action_links.mint(
+                    self.session, person=recipient, task=task, instance=instance,
+                    action=action, spec=spec, now=self.now, lifetime=lifetime,
+                    message_id=message.id)
+            else:
+                token, row = action_links.new_link(
+                    person=recipient, task=task, instance=instance, action=action, spec=spec,
+                    now=self.now, lifetime=lifetime, message_id=message.id)
+                self._new_links.append(row)
             out.append({
                 "label": pick_label(action.transition.label, locale),
                 "url": action_url(self.settings, token),

@@ -95,6 +95,7 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
         return []
     composer = Composer(session, settings, registry, now)
     composer.prefetch(list(rows))
+    composer.gather_links()
     lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
     claimed, leases = [], []
     for row in rows:
@@ -123,9 +124,11 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
         claimed.append(_Claimed(row.id, row.key, row.kind,
                                 person_name(recipient, recipient.locale), recipient.email,
                                 email.subject, email.text, email.html, row.attempts))
+    composer.write_links()
     session.flush()
     if leases:
-        session.execute(update(OutboxMessage), leases)
+        session.execute(update(OutboxMessage).execution_options(synchronize_session=False),
+                        leases)
     return claimed
 
 
