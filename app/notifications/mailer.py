@@ -28,6 +28,14 @@ class _SharedHeaders(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._parsed = lru_cache(maxsize=1024)(super().__call__)
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        # The standard registry makes a new class at every call (asked once per header set).
+        cls = self._classes.get(name)
+        if cls is None:
+            cls = self._classes[name] = super().__getitem__(name)
+        return cls
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         try:
