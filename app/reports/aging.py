@@ -41,6 +41,7 @@ class Aging:
         self.cal = cal
         self.today = today
         self._memo: dict[datetime, int] = {}
+        self._buckets: dict[datetime, str] = {}  # a report asks once per row, rows share times
 
     def days(self, due_at: datetime) -> int:
         """Working days between the due date and today."""
@@ -50,7 +51,10 @@ class Aging:
 
     def bucket(self, due_at: datetime) -> str:
         """The bucket of a due instant."""
-        return bucket_of(self.days(due_at))
+        found = self._buckets.get(due_at)
+        if found is None:
+            found = self._buckets[due_at] = bucket_of(self.days(due_at))
+        return found
 
 
 def empty_buckets() -> dict[str, int]:

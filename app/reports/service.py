@@ -126,9 +126,12 @@ def overdue_by_unit(session: Session, where: Area, now: datetime, aging: Aging
         .where(*overdue_conditions(now), in_units(WorkflowInstance.org_unit_id, where))
         .group_by(WorkflowInstance.org_unit_id, Task.due_at)
     )
+    line_of: dict[int, UnitLine | None] = {}  # rows are per unit and due time: few units
     for unit_id, due_at, count in rows:
-        key = scopes.rollup_key(units[unit_id].path, where.focus, where.kids)
-        line = lines.get(key) if key is not None else own
+        if unit_id not in line_of:
+            key = scopes.rollup_key(units[unit_id].path, where.focus, where.kids)
+            line_of[unit_id] = lines.get(key) if key is not None else own
+        line = line_of[unit_id]
         if line is None:
             continue
         bucket = aging.bucket(due_at)
