@@ -6,12 +6,13 @@ import hashlib
 import smtplib
 import ssl
 from datetime import datetime
-from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from types import TracebackType
+from typing import Any
 
 from app.config import Settings
 
@@ -44,8 +45,27 @@ class _SharedHeaders(HeaderRegistry):
             return super().__call__(name, value)
 
 
-# email.policy.default in every respect but the header cache, so the bytes are the same.
-MAIL_POLICY = policy.default.clone(header_factory=_SharedHeaders())
+class _MailPolicy(EmailPolicy):
+    """email.policy.default that also keeps how each shared header folds: a header object is
+    immutable, so folding it again under the same line rules gives the same text."""
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        if not hasattr(value, "name"):
+            return super()._fold(name, value, refold_binary)  # type: ignore[misc]
+        key = (id(value), self.linesep, self.max_line_length, self.utf8)
+        cached = _FOLDED.get(key)
+        if cached is None or cached[0] is not value:
+            if len(_FOLDED) >= 4096:
+                _FOLDED.clear()
+            cached = _FOLDED[key] = (value, value.fold(policy=self))
+        return cached[1]
+
+
+# Header object (kept, so its id stays its own) -> its folded text, per line rules.
+_FOLDED: dict[tuple[int, str, int | None, bool], tuple[Any, str]] = {}
+
+# email.policy.default in every respect but the caches, so the bytes are the same.
+MAIL_POLICY = _MailPolicy(header_factory=_SharedHeaders())
 
 
 def build_message(*, settings: Settings, key: str, kind: str, to_name: str, to_address: str,
