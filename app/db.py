@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -65,8 +67,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection used this recently is trusted without a round trip; one idle longer is
+# pinged first, so a database restart costs no request. (SQLAlchemy's pool_pre_ping pings on
+# every checkout: one extra round trip per request and per engine action.)
+IDLE_PING_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle; a dead one makes the pool connect afresh."""
+    last = record.info.get("checked_in_at")
+    if last is not None and monotonic() - last < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()  # leave no transaction open behind the ping
+    except Exception as exc:  # noqa: BLE001 - any failure means the connection is unusable
+        raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 @contextmanager
