@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -325,15 +326,15 @@ def fire(
                                     action=dict(t.label))
         to_state = moved
 
-    instance.state = to_state
-    instance.updated_at = now
+    moved_to: dict[str, Any] = {"state": to_state, "updated_at": now}
     if to_state != from_state and spec.states[to_state].terminal:
-        instance.closed_at = now
+        moved_to["closed_at"] = now
     decisions = {k: v for k, v in cleaned.items() if k in spec.fields}
     if decisions:
-        instance.context = {**instance.context, **{f"last_{k}": v for k, v in decisions.items()}}
-    try:
-        session.flush()  # version check and row lock first, so the audit chain is ordered
+        moved_to["context"] = {**instance.context,
+                               **{f"last_{k}": v for k, v in decisions.items()}}
+    try:  # version check and row lock first, so the audit chain is ordered
+        _move(session, instance, moved_to)
     except StaleDataError as exc:
         raise StaleInstance(
             "Someone else acted on this case first. Reload to see what changed."
@@ -374,6 +375,37 @@ def fire(
     else:
         _tasks_changed(session, compiled, instance)
     return result
+
+
+def _move(session: Session, instance: WorkflowInstance, values: dict[str, Any]) -> None:
+    """Write the instance's new state with its version check (StaleDataError when it lost).
+
+    With nothing else pending in the session this is one prebuilt UPDATE (the hot path of every
+    action); otherwise the unit of work writes the caller's changes and these in one flush.
+    """
+    if session.new or session.dirty or session.deleted:
+        for key, value in values.items():
+            setattr(instance, key, value)
+        session.flush()
+        return
+    row = {"instance": instance.id, "old_version": instance.version, "version": instance.version + 1,
+           "state": values["state"], "updated_at": values["updated_at"],
+           "closed_at": values.get("closed_at", instance.closed_at),
+           "context": values.get("context", instance.context)}
+    if session.connection().execute(_move_instance(), row).rowcount != 1:
+        raise StaleDataError("workflow_instance changed since it was read")
+    for key in ("version", "state", "updated_at", "closed_at", "context"):
+        set_committed_value(instance, key, row[key])
+
+
+@cache
+def _move_instance() -> Any:
+    table = WorkflowInstance.__table__  # type: ignore[attr-defined]
+    return (update(table)
+            .where(table.c.id == bindparam("instance"), table.c.version == bindparam("old_version"))
+            .values(version=bindparam("version"), state=bindparam("state"),
+                    updated_at=bindparam("updated_at"), closed_at=bindparam("closed_at"),
+                    context=bindparam("context")))
 
 
 def _sign_off_fields(slot: SignOffSpec, payload: dict[str, Any]) -> dict[str, Any]:
