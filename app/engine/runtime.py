@@ -59,8 +59,9 @@ STATE_HOOKS: list[StateHook] = []
 
 # Called whenever an instance's open tasks change without a state change (a case starts, one of
 # several signatures arrives, signatures are voided, a domain opens its own tasks), inside the
-# same transaction: reminders plan and cancel their timers here.
-TasksHook = Callable[[Session, CompiledWorkflow, WorkflowInstance], None]
+# same transaction: reminders plan and cancel their timers here. `opened` lists the tasks the
+# engine itself just opened (None when a domain changed tasks and did not say which).
+TasksHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, "list[Task] | None"], None]
 TASK_HOOKS: list[TasksHook] = []
 
 # What a signature binds to, per workflow: the hash of the exact content being signed (the plan
@@ -132,9 +133,9 @@ def start(
         payload={"workflow": workflow, "version": compiled.version},
     )
     resolver = ActorResolver(session, instance)
-    _open_tasks(session, compiled, instance, resolver)
+    opened = _open_tasks(session, compiled, instance, resolver)
     session.flush()
-    _tasks_changed(session, compiled, instance)
+    _tasks_changed(session, compiled, instance, opened)
     return instance
 
 
@@ -146,9 +147,9 @@ def tasks_changed(session: Session, instance: WorkflowInstance,
 
 
 def _tasks_changed(session: Session, compiled: CompiledWorkflow,
-                   instance: WorkflowInstance) -> None:
+                   instance: WorkflowInstance, opened: list[Task] | None = None) -> None:
     for hook in TASK_HOOKS:
-        hook(session, compiled, instance)
+        hook(session, compiled, instance, opened)
 
 
 def _signed(session: Session, instance: WorkflowInstance, trigger: str) -> list[SignOff]:
@@ -373,7 +374,7 @@ def fire(
         for hook in STATE_HOOKS:
             hook(session, compiled, instance, result)
     else:
-        _tasks_changed(session, compiled, instance)
+        _tasks_changed(session, compiled, instance, opened)
     return result
 
 
@@ -388,8 +389,9 @@ def _move(session: Session, instance: WorkflowInstance, values: dict[str, Any]) 
             setattr(instance, key, value)
         session.flush()
         return
-    row = {"instance": instance.id, "old_version": instance.version, "version": instance.version + 1,
-           "state": values["state"], "updated_at": values["updated_at"],
+    row = {"instance": instance.id, "old_version": instance.version,
+           "version": instance.version + 1, "state": values["state"],
+           "updated_at": values["updated_at"],
            "closed_at": values.get("closed_at", instance.closed_at),
            "context": values.get("context", instance.context)}
     if session.connection().execute(_move_instance(), row).rowcount != 1:
@@ -486,9 +488,9 @@ def void_sign_offs(
     record_event(session, instance, trigger="sign_offs_voided", actor=actor, comment=reason,
                  payload={"voided": [r.id for r in rows]})
     _close_tasks(session, instance, actor, None, status=TaskStatus.cancelled)
-    _open_tasks(session, compiled, instance, ActorResolver(session, instance))
+    opened = _open_tasks(session, compiled, instance, ActorResolver(session, instance))
     session.flush()
-    _tasks_changed(session, compiled, instance)
+    _tasks_changed(session, compiled, instance, opened)
     return len(rows)
 
 

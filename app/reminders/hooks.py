@@ -7,7 +7,7 @@ from sqlmodel import Session
 from app import clock
 from app.config import get_settings
 from app.engine import calendar, runtime
-from app.engine.models import WorkflowInstance
+from app.engine.models import Task, WorkflowInstance
 from app.engine.registry import CompiledWorkflow
 from app.engine.runtime import FireResult
 from app.notifications.models import MessageKind
@@ -44,11 +44,14 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
 
 
 def on_tasks_changed(session: Session, compiled: CompiledWorkflow,
-                     instance: WorkflowInstance) -> None:
+                     instance: WorkflowInstance, opened: list[Task] | None = None) -> None:
     """Tasks opened or closed without a state change get (or lose) their timers at once."""
     assert instance.id is not None
     cancel_closed(session, instance_id=instance.id)
-    schedule_open_tasks(session, clock.now(), instance_id=instance.id, compiled=compiled)
+    if opened is None:  # a domain's own tasks: find those without timers
+        schedule_open_tasks(session, clock.now(), instance_id=instance.id, compiled=compiled)
+    else:
+        schedule_tasks(session, opened, compiled, clock.now())
 
 
 def install() -> None:
