@@ -225,14 +225,18 @@ def _allowed(
 
 
 def available_actions(
-    session: Session, instance: WorkflowInstance, actor: Person, registry: Registry | None = None
+    session: Session, instance: WorkflowInstance, actor: Person, registry: Registry | None = None,
+    only: Callable[[TransitionSpec], bool] | None = None,
 ) -> list[Action]:
-    """What this person may do on the instance now (guards are checked when they act)."""
+    """What this person may do on the instance now (guards are checked when they act);
+    `only` narrows the actions considered before anyone is resolved."""
     registry = registry or get_registry()
     compiled = registry.compiled(session, instance.definition_id)
     resolver = ActorResolver(session, instance)
     actions = []
     for t in compiled.spec.transitions_from(instance.state):
+        if only is not None and not only(t):
+            continue
         action = _allowed(session, resolver, instance, t, actor)
         if action is not None:
             actions.append(action)

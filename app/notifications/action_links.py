@@ -12,7 +12,6 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.engine import runtime
-from app.engine.actors import ActorResolver
 from app.engine.definitions import TransitionSpec, WorkflowSpec
 from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
@@ -85,22 +84,15 @@ def link_actions(session: Session, instance: WorkflowInstance, task: Task, perso
     permission check rather than after: an optional action such as cancelling (allowed from
     every state, to HR) is never offered, so resolving who may take it was wasted work.
     """
-    registry = registry or runtime.get_registry()
-    spec = registry.compiled(session, instance.definition_id).spec
-    resolver = ActorResolver(session, instance)
-    out = []
-    for t in spec.transitions_from(instance.state):
+    def own(t: TransitionSpec) -> bool:
         if t.optional:
-            continue
+            return False
         names = [s.signer for s in t.sign_offs] if t.sign_offs else t.actors
         if task.actor_expr and task.actor_expr not in names:
-            continue
-        if task.kind == "sign_off" and not t.sign_offs:
-            continue
-        action = runtime._allowed(session, resolver, instance, t, person)
-        if action is not None:
-            out.append(action)
-    return out
+            return False
+        return task.kind != "sign_off" or bool(t.sign_offs)
+
+    return runtime.available_actions(session, instance, person, registry, only=own)
 
 
 @dataclass
