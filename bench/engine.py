@@ -188,7 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args()
-    per_client = scaled(150, 8)  # lifecycles (8 transitions each) per client per round
+    per_client = scaled(150, 30)  # lifecycles (8 transitions each) per client per round
     figures: list[Figure] = []
     if args.backend == "postgresql":
         with scratch_pg("engine") as url:

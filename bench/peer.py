@@ -303,7 +303,7 @@ def main() -> None:
     import psycopg
     from sqlmodel import Session
 
-    per_round = scaled(100, 6)
+    per_round = scaled(100, 20)
     overdue_n = scaled(100_000, 1_000)
     peer = Peer()
     figures: list[Figure] = []

@@ -336,9 +336,9 @@ def several_nodes(web_workers: int, schedulers: int, plans: int, due: int) -> di
 
 
 def main() -> None:
-    total, due = scaled(1_000_000, 20_000), scaled(10_000, 200)
+    total, due = scaled(1_000_000, 50_000), scaled(10_000, 1_000)
     figures, extra = bench_scale(total, due)
-    plans, due7 = scaled(200, 16), scaled(2_000, 200)
+    plans, due7 = scaled(200, 32), scaled(2_000, 400)
     one = several_nodes(1, 1, plans, due7)
     log(f"nodes 1+1: {one['post_rps']:.1f} POST/s, {one['delivered_per_s']:.1f} msg/s, "
         f"{one['sink_received']} received / {one['sink_distinct']} distinct")

@@ -206,7 +206,7 @@ def agreed(url: str, plan_ids: list[int]) -> int:
 
 
 def main() -> None:
-    plans = scaled(600, 32)
+    plans = scaled(600, 96)
     figures: list[Figure] = []
     with scratch_pg("web") as url:
         t0 = now_s()
@@ -231,9 +231,10 @@ def main() -> None:
         "POST/s", bare, "bare FastAPI endpoint, one insert (mean of before/after)", ratio,
         "≥ 0.4", ratio >= 0.4,
         ("" if ratio >= 0.4 else
-         "each sign-off is ~40 ORM statements (session row, plan, version freeze, engine, "
-         "timers) against 1 insert; both are CPU-bound on 2 cores shared with PostgreSQL "
-         "and the client")
+         "a sign-off is 16 (employee) or 22 (supervisor) statements (session and person, "
+         "plan with its instance, need-to-know, content frozen and hashed, engine, timers) "
+         "and ~20 ms of Python CPU (bench.profile_signoff) against 1 insert; both are "
+         "CPU-bound on 2 cores shared with PostgreSQL and the client")
         + f"; {done}/{plans} plans agreed, statuses {sign['statuses']}"
         + ("" if ok_statuses else " (NOT ALL SUCCEEDED)"),
         {"signoff_p50_ms": pct(sign["latency_ms"], 50), "signoff_p95_ms":
