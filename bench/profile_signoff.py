@@ -95,6 +95,7 @@ def main() -> None:
                 out = RESULTS_DIR / "profiles"
                 out.mkdir(parents=True, exist_ok=True)
                 profiler.write_html(str(out / "signoff.html"))
+                (out / "signoff.txt").write_text(profiler.output_text(unicode=False, color=False))
         engine.dispose()
 
 
