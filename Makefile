@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint fmt i18n system-deps migrate demo clean bench
+.PHONY: setup run test lint fmt i18n system-deps migrate demo clean bench bench-sizes
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -48,6 +48,12 @@ BENCH_SCALE ?= 1.0
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench.run
+
+## bench-sizes: the size-dependent parts (peer, scheduler, dashboard, memory) at full scale,
+##              kept apart in bench/results/full-scale.json and shown in docs/benchmarks.md
+bench-sizes: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	BENCH_SCALE=1 $(BIN)/python -m bench.run --only peer scheduler dashboard memory --save-as full-scale
 
 ## lint: ruff over code and tests
 lint: $(STAMP)

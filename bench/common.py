@@ -90,8 +90,9 @@ class Figure:
 
 
 def write_part(name: str, figures: list[Figure], extra: dict[str, Any] | None = None) -> Path:
-    """Write one benchmark's figures to bench/results/parts/NAME.json (run.py merges them)."""
-    out = RESULTS_DIR / "parts"
+    """Write one benchmark's figures to bench/results/parts/NAME.json (run.py merges them;
+    BENCH_PARTS names another folder, for runs kept apart from the quick run's parts)."""
+    out = RESULTS_DIR / os.environ.get("BENCH_PARTS", "parts")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
     payload = {"bench": name, "scale": SCALE, "figures": [f.as_dict() for f in figures],

@@ -4,6 +4,7 @@ bench/notes.md (causes of missed goals, profiles, fixes with before/after)."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
               "baseline, baseline time ÷ Stepwise time); for the dashboard the goal is on",
               "Stepwise time ÷ raw time, shown in the note.", "", "## Notes per figure", ""]
     lines += notes
+    lines += _full_scale()
     lines += _evidence(results)
     if NOTES.exists():
         lines += ["", NOTES.read_text(encoding="utf-8").rstrip()]
@@ -72,6 +74,32 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _full_scale() -> list[str]:
+    """The size-dependent figures from a run kept apart at BENCH_SCALE=1, when there is one."""
+    path = NOTES.parent / "results" / "full-scale.json"
+    if not path.exists():
+        return []
+    run = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["", f"## Full scale: the size-dependent figures (BENCH_SCALE={run['scale']})", "",
+             f"From `bench/results/full-scale.json`: {run['date']}, commit "
+             f"{run['machine'].get('git', '')}, {run['seconds']:.0f} s, same machine; parts: "
+             f"{', '.join(run['benches'])}.", "",
+             "| # | Figure | Stepwise | Baseline (same run) | Ratio | Goal | |",
+             "|---|---|---|---|---|---|---|"]
+    notes = []
+    for part in run["benches"].values():
+        for f in part["figures"]:
+            value = f"{_num(f['value'])} {f['unit']}" if f["value"] is not None else "—"
+            base = (f"{_num(f['baseline'])} — {f['baseline_name']}"
+                    if f["baseline"] is not None else (f["baseline_name"] or "—"))
+            ratio = _num(f["ratio"], 2) if f["ratio"] is not None else "—"
+            lines.append(f"| {f['item']} | {f['name']} | {value} | {base} | {ratio} | "
+                         f"{f['goal']} | {_met(f['met'])} |")
+            if f.get("note"):
+                notes.append(f"- **{f['item']} · {f['name']}:** {f['note']}")
+    return lines + [""] + notes
 
 
 def _evidence(results: dict[str, Any]) -> list[str]:

@@ -4,6 +4,10 @@ bench/results/latest.json (raw samples kept) and write docs/benchmarks.md.
     BENCH_SCALE=0.02 python -m bench.run            # the quick run (< 15 min on 2 cores)
     BENCH_SCALE=1 python -m bench.run               # full scale
     python -m bench.run --only engine_postgresql peer
+    BENCH_SCALE=1 python -m bench.run --only scheduler dashboard memory --save-as full-scale
+
+`--save-as NAME` keeps the run apart: bench/results/NAME.json (its parts in parts-NAME/), shown
+in docs/benchmarks.md as its own table beside latest.json's.
 """
 
 from __future__ import annotations
@@ -34,11 +38,15 @@ BENCHES = {  # name -> module arguments
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*", choices=sorted(BENCHES))
+    parser.add_argument("--save-as", metavar="NAME", default="latest",
+                        help="results file bench/results/NAME.json (default: latest)")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    parts = RESULTS_DIR / "parts"
+    parts_name = "parts" if args.save_as == "latest" else f"parts-{args.save_as}"
+    parts = RESULTS_DIR / parts_name
     parts.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(PROJECT), BENCH_SCALE=str(SCALE))
+    env = dict(os.environ, PYTHONPATH=str(PROJECT), BENCH_SCALE=str(SCALE),
+               BENCH_PARTS=parts_name)
     started = time.time()
     runs = {}
     for name in names:
@@ -63,9 +71,11 @@ def main() -> None:
             part = json.loads(path.read_text())
             part["this_run"] = name in names
             results["benches"][name] = part
-    out = RESULTS_DIR / "latest.json"
+    out = RESULTS_DIR / f"{args.save_as}.json"
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
-    md = write_markdown(results, PROJECT / "docs" / "benchmarks.md")
+    latest_path = RESULTS_DIR / "latest.json"
+    latest = json.loads(latest_path.read_text()) if latest_path.exists() else results
+    md = write_markdown(latest, PROJECT / "docs" / "benchmarks.md")
     log(f"wrote {out.relative_to(PROJECT)} and {md.relative_to(PROJECT)} "
         f"in {results['seconds']:.0f} s")
     if any(r["exit"] for r in runs.values()):
