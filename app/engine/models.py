@@ -93,10 +93,13 @@ class Task(SQLModel, table=True):
         Index("ix_task_assignee_status", "assignee_id", "status"),
         Index("ix_task_group_status", "group_kind", "group_name", "org_unit_id", "status"),
         Index("ix_task_status_due", "status", "due_at"),
+        # an instance's open tasks (closed on every action): both columns in one index, so no
+        # plan combines the instance with every open task of the bank
+        Index("ix_task_instance_status", "instance_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    instance_id: int = Field(foreign_key="workflow_instance.id", index=True)
+    instance_id: int = Field(foreign_key="workflow_instance.id")
     state: str = Field(max_length=60)
     kind: str = Field(default="act", max_length=20)  # "act" or "sign_off"
     assignee_id: int | None = Field(default=None, foreign_key="person.id")

@@ -36,12 +36,17 @@ class ReminderTimer(SQLModel, table=True):
     """A moment a task's deadline policy wants something to happen."""
 
     __tablename__ = "reminder_timer"
-    __table_args__ = (Index("ix_reminder_timer_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_reminder_timer_status_due", "status", "due_at"),
+        # an instance's pending timers (cancelled on every action): one index for both columns,
+        # so no plan combines the instance with every pending timer of the bank
+        Index("ix_reminder_timer_instance_status", "instance_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=120, unique=True)  # task:{id}:{kind}:{level}
     task_id: int = Field(foreign_key="task.id", index=True)
-    instance_id: int = Field(foreign_key="workflow_instance.id", index=True)
+    instance_id: int = Field(foreign_key="workflow_instance.id")
     kind: str = Field(max_length=20)
     level: int = 0
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
