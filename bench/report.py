@@ -95,7 +95,8 @@ def _full_scale() -> list[str]:
             base = (f"{_num(f['baseline'])} — {f['baseline_name']}"
                     if f["baseline"] is not None else (f["baseline_name"] or "—"))
             ratio = _num(f["ratio"], 2) if f["ratio"] is not None else "—"
-            lines.append(f"| {f['item']} | {f['name']} | {value} | {base} | {ratio} | "
+            stale = "" if part.get("this_run", True) else " (earlier run)"
+            lines.append(f"| {f['item']} | {f['name']}{stale} | {value} | {base} | {ratio} | "
                          f"{f['goal']} | {_met(f['met'])} |")
             if f.get("note"):
                 notes.append(f"- **{f['item']} · {f['name']}:** {f['note']}")
