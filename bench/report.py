@@ -51,13 +51,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     notes: list[str] = []
     for part in results["benches"].values():
         for f in part["figures"]:
-            value = f"{_num(f['value'])} {f['unit']}" if f["value"] is not None else "—"
-            base = (f"{_num(f['baseline'])} — {f['baseline_name']}"
-                    if f["baseline"] is not None else (f["baseline_name"] or "—"))
-            ratio = _num(f["ratio"], 2) if f["ratio"] is not None else "—"
-            stale = "" if part.get("this_run", True) else " (earlier run)"
-            lines.append(f"| {f['item']} | {f['name']}{stale} | {value} | {base} | {ratio} | "
-                         f"{f['goal']} | {_met(f['met'])} |")
+            lines.append(_row(f, part))
             if f.get("note"):
                 notes.append(f"- **{f['item']} · {f['name']}:** {f['note']}")
     lines += ["", "Ratios are oriented so that higher is better for Stepwise (throughput ÷",
@@ -76,6 +70,17 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def _row(f: dict[str, Any], part: dict[str, Any]) -> str:
+    """One figure as a table row (marked when its part came from an earlier run)."""
+    value = f"{_num(f['value'])} {f['unit']}" if f["value"] is not None else "—"
+    base = (f"{_num(f['baseline'])} — {f['baseline_name']}"
+            if f["baseline"] is not None else (f["baseline_name"] or "—"))
+    ratio = _num(f["ratio"], 2) if f["ratio"] is not None else "—"
+    stale = "" if part.get("this_run", True) else " (earlier run)"
+    return (f"| {f['item']} | {f['name']}{stale} | {value} | {base} | {ratio} | {f['goal']} | "
+            f"{_met(f['met'])} |")
+
+
 def _full_scale() -> list[str]:
     """The size-dependent figures from a run kept apart at BENCH_SCALE=1, when there is one."""
     path = NOTES.parent / "results" / "full-scale.json"
@@ -91,13 +96,7 @@ def _full_scale() -> list[str]:
     notes = []
     for part in run["benches"].values():
         for f in part["figures"]:
-            value = f"{_num(f['value'])} {f['unit']}" if f["value"] is not None else "—"
-            base = (f"{_num(f['baseline'])} — {f['baseline_name']}"
-                    if f["baseline"] is not None else (f["baseline_name"] or "—"))
-            ratio = _num(f["ratio"], 2) if f["ratio"] is not None else "—"
-            stale = "" if part.get("this_run", True) else " (earlier run)"
-            lines.append(f"| {f['item']} | {f['name']}{stale} | {value} | {base} | {ratio} | "
-                         f"{f['goal']} | {_met(f['met'])} |")
+            lines.append(_row(f, part))
             if f.get("note"):
                 notes.append(f"- **{f['item']} · {f['name']}:** {f['note']}")
     return lines + [""] + notes
