@@ -12,12 +12,12 @@ export_app = typer.Typer(help="Export records for archives and auditors.", no_ar
 
 
 def _engine():  # noqa: ANN202 - an SQLAlchemy engine
-    from app.cli import _settings
+    from app.cli_support import load_settings
     from app.db import make_engine
     from app.models import load_all_models
 
     load_all_models()
-    return make_engine(_settings().database_url)
+    return make_engine(load_settings().database_url)
 
 
 @audit_app.command("verify")
@@ -27,7 +27,7 @@ def audit_verify(
     """Report the first broken link of every hash chain; exit 1 on any break."""
     from sqlmodel import Session
 
-    from app.cli import err, friendly_errors, out
+    from app.cli_support import err, friendly_errors, out
     from app.engine import audit
 
     with friendly_errors():
@@ -53,7 +53,7 @@ def export_plan(
     """Write one zip with the plan's versions, sign-offs, verified audit trail and messages."""
     from sqlmodel import Session
 
-    from app.cli import fail, friendly_errors, out
+    from app.cli_support import fail, friendly_errors, out
     from app.dossier.builder import build_dossier
     from app.plans.models import ImprovementPlan
 

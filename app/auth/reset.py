@@ -14,6 +14,7 @@ from app.auth.secrets import new_secret, secret_hash
 from app.config import Settings
 from app.errors import TokenExpired, ValidationFailed
 from app.i18n import LOCALES, Message, gettext_for
+from app.notifications.mail_templates import environment, person_name
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.org.models import Person
 from app.org.service import get_person_by_number
@@ -55,8 +56,6 @@ def mint_link(db_session: Session, *, reset_id: int, settings: Settings) -> str:
 def render_mail(db_session: Session, message: OutboxMessage, recipient: Person,
                 settings: Settings) -> tuple[str, str, str]:
     """Subject, text and HTML of a reset mail in the recipient's language."""
-    from app.notifications.compose import environment, person_name
-
     locale = recipient.locale if recipient.locale in LOCALES else settings.default_locale
     ctx = {
         "recipient_name": person_name(recipient, locale), "locale": locale,
