@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import make_url
@@ -51,8 +52,13 @@ def friendly_errors() -> Iterator[None]:
 
 
 def load_settings() -> Settings:
-    """The process settings, with the clock set to the organisation's timezone."""
-    settings = get_settings()
+    """The process settings, with the clock set to the organisation's timezone; settings
+    that cannot work (a production without mail server or audit key…) stop with a clear
+    line."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
     clock.set_timezone(settings.timezone)
     return settings
 

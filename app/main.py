@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from app import clock
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine, transaction
-from app.engine import runtime
+from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
 from app.reminders import hooks as reminder_hooks
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     registry = Registry(settings.workflows_dir)
     registry.load()  # a broken workflow file stops start-up with every problem listed
     runtime.set_registry(registry)
+    audit.use_keys(audit.keyring_from(settings))  # events are sealed with the settings' key
     reminder_hooks.install()  # due dates on the working-day calendar, timers, final results
 
     app = FastAPI(
