@@ -327,15 +327,16 @@ def verify(session: Session, instance_id: int | None = None, *,
             found = _chain_break(iid, events[iid], heads.get(iid), keyring, expected)
             if found is not None:
                 breaks.append(found)
-        session.expunge_all()  # a long verification keeps no rows it has checked
+        for row in [*heads.values(), *(e for chain in events.values() for e in chain)]:
+            session.expunge(row)  # a long verification keeps no rows it has checked
         if progress is not None:
             progress(min(start + batch_size, len(ids)), len(ids))
     if instance_id is None:
         known = set(ids)
         breaks += [Break(iid, 0, "no_case") for iid in sorted(_orphans(session) - known)]
         if expected is not None:
-            breaks += [Break(iid, recorded.seq, "deleted")
-                       for iid, recorded in sorted(expected.heads.items()) if iid not in known]
+            breaks += [Break(iid, 0, "deleted")
+                       for iid in sorted(expected.heads) if iid not in known]
     return sorted(breaks, key=lambda b: b.instance_id)
 
 

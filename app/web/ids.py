@@ -9,7 +9,6 @@ field error (422); nothing ever reaches int() unchecked, so no input can make a 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -70,9 +69,12 @@ def form_ids(items: list[tuple[str, str]], name: str) -> list[int]:
     return [item for item in found if item is not None]
 
 
-@cache
 def _id_params(route: Any) -> tuple[str, ...]:
-    """The path parameters a route declares as integers: each must be a valid id."""
+    """The path parameters a route declares as integers: each must be a valid id (worked
+    out once per route and kept on it)."""
+    known = getattr(route, "_id_params", None)
+    if known is not None:
+        return known
     names: list[str] = []
     pending = [getattr(route, "dependant", None)]
     while pending:
@@ -82,7 +84,8 @@ def _id_params(route: Any) -> tuple[str, ...]:
         names += [param.name for param in dependant.path_params
                   if param.field_info.annotation is int]
         pending += dependant.dependencies
-    return tuple(dict.fromkeys(names))
+    route._id_params = tuple(dict.fromkeys(names))
+    return route._id_params
 
 
 def check_path_ids(request: Request) -> None:
