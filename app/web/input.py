@@ -119,4 +119,6 @@ async def refuse_control_characters(request: Request) -> None:
                     pass  # not JSON at all: the route's own parsing says so
     errors = control_character_errors(pairs)
     if errors:
-        raise ValidationFailed("Please correct the marked fields.", field_errors=errors)
+        raise ValidationFailed("The text you sent contains a control character (such as NUL) "
+                               "that cannot be stored: remove it and send it again.",
+                               field_errors=errors)

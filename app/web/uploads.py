@@ -16,10 +16,12 @@ from typing import Any
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from app.config import Settings
 from app.errors import DomainError
+from app.i18n import Message
 
 MEGABYTE = 1024 * 1024
 
@@ -32,7 +34,9 @@ class UploadRefused(DomainError, HTTPException):
     code = "too_large"
 
     def __init__(self, message: str, **params: Any) -> None:
-        DomainError.__init__(self, message, **params)
+        # Not DomainError.__init__: its super() here is HTTPException's, which takes a status.
+        self.message = Message(message, params)
+        Exception.__init__(self, str(self.message))
         self.detail = self.text()
         self.headers = None
 
@@ -123,7 +127,7 @@ class BodyLimits:
                    if multipart and params.get(b"boundary") else None)
         received = 0
 
-        async def limited_receive() -> Message:
+        async def limited_receive() -> AsgiMessage:
             nonlocal received
             if declared.isascii() and declared.isdigit() and len(declared) < 20 \
                     and int(declared) > limit:
