@@ -18,11 +18,12 @@ from app.config import Settings
 from app.engine.access import SCOPE_ROLES, visible_filter
 from app.engine.models import WorkflowInstance
 from app.errors import NotAllowed, NotFound
+from app.i18n import N_
 from app.notifications.delivery import redact_links, retry_now
 from app.notifications.models import CREDENTIAL_KINDS, MessageStatus, OutboxMessage
 from app.org.models import OrgUnit, Person, RoleAssignment
 
-MAILBOX_CLOSED = "The mailbox exists only in demo mode without a mail server."
+MAILBOX_CLOSED = N_("The mailbox exists only in demo mode without a mail server.")
 
 
 def is_hr_or_admin(session: Session, person: Person) -> bool:

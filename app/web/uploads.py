@@ -21,7 +21,7 @@ from starlette.types import Message as AsgiMessage
 
 from app.config import Settings
 from app.errors import DomainError
-from app.i18n import Message
+from app.i18n import N_, Message
 
 MEGABYTE = 1024 * 1024
 
@@ -50,9 +50,9 @@ class TooManyFiles(UploadRefused):
 
 def _too_large(limit: int, multipart: bool) -> UploadRefused:
     if multipart:
-        return UploadRefused("The files sent together are larger than {mb} MB in all. "
-                             "Send fewer or smaller files.", mb=max(limit // MEGABYTE, 1))
-    return UploadRefused("The request is larger than {kb} KB.", kb=max(limit // 1024, 1))
+        return UploadRefused(N_("The files sent together are larger than {mb} MB in all. "
+                                "Send fewer or smaller files."), mb=max(limit // MEGABYTE, 1))
+    return UploadRefused(N_("The request is larger than {kb} KB."), kb=max(limit // 1024, 1))
 
 
 class _FileCounter:
@@ -88,7 +88,7 @@ class _FileCounter:
         if b"filename" in options:
             self.files += 1
             if self.files > self.max_files:
-                raise TooManyFiles("At most {count} files can be sent at once.",
+                raise TooManyFiles(N_("At most {count} files can be sent at once."),
                                    count=self.max_files)
 
     def feed(self, chunk: bytes) -> None:
