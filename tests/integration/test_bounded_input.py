@@ -115,8 +115,8 @@ def test_nul_and_other_control_characters_are_refused_by_name(employee, db, plan
     answer = employee.post(f"/api/plans/{plan_id}/gaps", json={
         "requirement": "要求\x00", "actual": "实际"}, headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 422
-    assert "requirement" in answer.text and "control character" in answer.text
-    assert "out of range" not in answer.text
+    assert "requirement" in answer.text and "控制字符" in answer.text  # the field, the reason
+    assert "超出范围" not in answer.text  # not "a number is out of range"
     answer = employee.post(f"/plans/{plan_id}/gaps", data={
         "csrf_token": csrf, "requirement": "要求\x1b[31m", "actual": "实际"}, params={
             "lang": "en"})
