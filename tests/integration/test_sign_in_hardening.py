@@ -139,27 +139,27 @@ def mail_server(app):
     sink.stop()
 
 
-def _reset_link(engine, app, sink) -> str:
-    """Run the sweep (it resolves the request and sends the mail); the link the owner got."""
+def _reset_link(db, engine, app, client, csrf, person, sink) -> str:  # noqa: ANN001
+    """Ask for a reset as a browser would, run the sweep (it resolves the request and sends
+    the mail): the link the owner received."""
+    clock.freeze(MORNING)
+    person.email = "employee@bank.example"
+    db.add(person)
+    db.commit()
+    answer = client.post("/password/forgot", data={"username": person.employee_no,
+                                                   "csrf_token": csrf(client)})
+    assert answer.status_code == 200
     sweep(engine, clock.now(), settings=app.state.settings, registry=app.state.registry)
-    assert sink.received, "no reset mail went out"
+    assert [r.to for r in sink.received] == ["employee@bank.example"], "the owner, once"
     return re.search(r"/password/reset/[A-Za-z0-9_\-]+", sink.received[-1].text).group(0)
 
 
 def test_password_reset_link_works_once_and_ends_old_sessions(
         db, engine, app, client, people, login, csrf, mail_server) -> None:
-    clock.freeze(MORNING)
-    people.employee.email = "employee@bank.example"
-    db.add(people.employee)
-    db.commit()
     login(client, people.employee)
     old_cookies = dict(client.cookies)
     with TestClient(app, base_url="http://testserver") as anon:
-        answer = anon.post("/password/forgot", data={"username": people.employee.employee_no,
-                                                     "csrf_token": csrf(anon)})
-        assert answer.status_code == 200
-        link = _reset_link(engine, app, mail_server)
-        assert [r.to for r in mail_server.received] == ["employee@bank.example"]
+        link = _reset_link(db, engine, app, anon, csrf, people.employee, mail_server)
         assert db.exec(select(PasswordReset)).one().token_hash not in link  # stored hashed
         assert anon.get(link).status_code == 200
         short = anon.post(link, data={"password": "short", "repeat": "short",
@@ -179,13 +179,7 @@ def test_password_reset_link_works_once_and_ends_old_sessions(
 
 def test_password_reset_link_expires(db, engine, app, client, people, csrf,
                                      mail_server) -> None:
-    clock.freeze(MORNING)
-    people.employee.email = "employee@bank.example"
-    db.add(people.employee)
-    db.commit()
-    client.post("/password/forgot", data={"username": people.employee.employee_no,
-                                          "csrf_token": csrf(client)})
-    link = _reset_link(engine, app, mail_server)
+    link = _reset_link(db, engine, app, client, csrf, people.employee, mail_server)
     clock.advance(timedelta(minutes=app.state.settings.password_reset_lifetime_minutes + 1))
     assert client.get(link).status_code == 410
 
@@ -217,13 +211,7 @@ def test_new_forms_refuse_posts_without_the_csrf_token(client, people, login) ->
 
 def test_reset_mail_goes_out_by_smtp_and_the_kept_copy_has_no_link(
         db, engine, app, client, people, csrf, mail_server) -> None:
-    clock.freeze(MORNING)
-    people.employee.email = "employee@bank.example"
-    db.add(people.employee)
-    db.commit()
-    client.post("/password/forgot", data={"username": people.employee.employee_no,
-                                          "csrf_token": csrf(client)})
-    link = _reset_link(engine, app, mail_server)
+    link = _reset_link(db, engine, app, client, csrf, people.employee, mail_server)
     db.expire_all()
     kept = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")).one()
     assert kept.transport == "smtp" and link not in kept.body_text
