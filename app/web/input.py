@@ -4,7 +4,6 @@ and the one check that keeps control characters out of every request."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.errors import ValidationFailed
 from app.i18n import Message
+from app.text import CONTROL, has_control_characters
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -68,9 +68,6 @@ def blank_to_none(values: dict[str, str], names: tuple[str, ...]) -> dict[str, A
     return {k: (None if k in names and not str(v).strip() else v) for k, v in values.items()}
 
 
-# C0 controls but tab, line feed and carriage return; DEL; C1 controls; lone surrogates (a
-# JSON "\ud800" cannot be stored as UTF-8). NUL in particular is refused by PostgreSQL.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 CONTROL_MESSAGE = Message("Remove the control character (such as NUL) from this text.")
 
 
@@ -92,7 +89,7 @@ def control_character_errors(pairs: Any) -> dict[str, Message]:
     """The fields whose name or text holds a control character, each with its message."""
     errors: dict[str, Message] = {}
     for where, text in pairs:
-        if CONTROL.search(text):
+        if has_control_characters(text):
             safe = CONTROL.sub("?", where)[:100] or "form"
             errors.setdefault(safe, CONTROL_MESSAGE)
     return errors

@@ -110,6 +110,10 @@ def test_an_import_answers_the_same_for_unknown_and_not_yours(db, client, login,
     assert problems == [
         f"no one with employee number '{people.employee.employee_no}' whose results you may "
         "record", "no one with employee number 'NOBODY' whose results you may record"]
+    nul = client.post("/api/assessments/import/quarterly", files={"file": (
+        "levels.csv", b"employee_no,year,quarter,level,note\nNOBODY,2025,1,2,a\x00b\n",
+        "text/csv")}, headers={"X-CSRF-Token": csrf(client)})
+    assert nul.status_code == 400 and "控制字符" in nul.text
 
 
 def test_a_reset_request_does_the_same_work_whether_the_account_exists_or_not(
