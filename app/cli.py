@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from app import clock
-from app.config import Settings, get_settings
-from app.errors import DefinitionError, DomainError, ImportFailed
+from app.cli_support import (
+    err,
+    fail,
+    friendly_errors,
+    load_settings,
+    out,
+    progress_bar,
+    safe_url,
+)
+from app.config import Settings
+from app.errors import DefinitionError, ImportFailed
 
 app = typer.Typer(
     name="stepwise",
@@ -34,69 +36,6 @@ import_app = typer.Typer(
 )
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(import_app, name="import")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def fail(message: str) -> NoReturn:
-    """Print one clear line on stderr and stop with exit code 1."""
-    err.print(f"Error: {message}", markup=False)
-    raise typer.Exit(1)
-
-
-def _database_problem(exc: SQLAlchemyError) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    if "no such table" in text or ("relation" in text and "does not exist" in text):
-        return f"the database has no tables yet ({text}); run `stepwise migrate` first"
-    return f"database error: {text}"
-
-
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn expected failures (bad input, unreachable database, missing file) into one line."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort):
-        raise
-    except DefinitionError as exc:
-        fail("\n".join(exc.problems))
-    except DomainError as exc:
-        fail(exc.text())
-    except SQLAlchemyError as exc:
-        fail(_database_problem(exc))
-    except OSError as exc:
-        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    clock.set_timezone(settings.timezone)
-    return settings
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar, handed out as the (done, total) callback importers call."""
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield advance
-
 
 def _version(value: bool) -> None:
     if value:
@@ -139,7 +78,7 @@ def serve(
     The database must be migrated first (`stepwise migrate`).
     """
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         if importlib.util.find_spec("app.main") is None:
             fail("the web application (app/main.py) is not available in this installation")
         if workers > 1 and settings.is_sqlite:
@@ -149,12 +88,12 @@ def serve(
         current, newest = current_revision(settings.database_url), head_revision()
         if current != newest:
             fail(
-                f"the database at {_safe_url(settings.database_url)} is at revision "
+                f"the database at {safe_url(settings.database_url)} is at revision "
                 f"{current or 'none'}, the newest is {newest}: run `stepwise migrate` first"
             )
     import uvicorn
 
-    out.print(f"Stepwise on http://{host}:{port} ({_safe_url(settings.database_url)})")
+    out.print(f"Stepwise on http://{host}:{port} ({safe_url(settings.database_url)})")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -162,7 +101,7 @@ def serve(
 def migrate() -> None:
     """Create or upgrade the database schema to the newest revision (safe to run again)."""
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         if settings.is_sqlite:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         from app.migrations.runner import current_revision, head_revision, upgrade
@@ -171,7 +110,7 @@ def migrate() -> None:
         before = current_revision(url)
         upgrade(url)
         newest = head_revision()
-    where = _safe_url(url)
+    where = safe_url(url)
     if before == newest:
         out.print(f"✓ {where} is already at the newest revision {newest}.")
     else:
@@ -186,7 +125,7 @@ def demo() -> None:
     Every demo account's password is "demo". Refused when STEPWISE_ENVIRONMENT=production.
     """
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         if settings.environment == "production":
             fail("refusing to add demo data to a production database")
         from app.db import make_engine, transaction
@@ -251,7 +190,7 @@ def workflows_check(
     from app.engine.definitions import load_file, workflow_files
 
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         paths = list(files or workflow_files(settings.workflows_dir))
         if not paths:
             fail(f"no workflow files in {settings.workflows_dir}")
@@ -322,7 +261,7 @@ def workflows_show(
     from app.engine.definitions import load_file, workflow_files
 
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         found = None
         names = []
         for path in workflow_files(settings.workflows_dir):
@@ -378,7 +317,7 @@ def _run_import(kind: str, file: Path) -> None:
 
     importer = import_org if kind == "org" else import_people
     with friendly_errors():
-        settings = _settings()
+        settings = load_settings()
         load_all_models()
         engine = make_engine(settings.database_url)
         try:

@@ -64,17 +64,66 @@ class Settings(BaseSettings):
     rate_limit_reset_per_minute: int = 5  # password-reset requests and link uses per address
     rate_limit_action_link_per_minute: int = 30  # /act/ requests per address
     api_token_lifetime_days: int = 365
+    # Hardening (issue 19): mail, request limits, the sealed audit trail.
+    mail_disabled: bool = False  # run without any mail (no SMTP host needed, no password reset)
+    upload_max_files: int = Field(default=10, ge=1)  # files in one request
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)  # one multipart body
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1024)  # any other body
+    audit_keys: dict[str, str] = Field(default_factory=dict)  # key id -> secret (JSON)
+    audit_key_id: str = ""  # which key seals new events; the only one when there is one
+    audit_checkpoint_dir: Path | None = None  # default var/audit-checkpoints
+    audit_checkpoint_minutes: int = Field(default=60, ge=0)  # 0: only `stepwise audit checkpoint`
+    audit_signing_key_file: Path | None = None  # Ed25519 private key (PEM); default in var/
+    audit_verify_key_file: Path | None = None  # the public key verification trusts
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
-        """Derive the database URL and refuse placeholder secrets in production."""
+        """Derive the defaults that depend on var/, and refuse what production cannot run on."""
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'stepwise.db'}"
-        if self.environment == "production" and self.secret_key.strip() in PLACEHOLDER_SECRETS:
+        if self.audit_checkpoint_dir is None:
+            self.audit_checkpoint_dir = self.var_dir / "audit-checkpoints"
+        if self.audit_signing_key_file is None:
+            self.audit_signing_key_file = self.var_dir / "audit-signing-key.pem"
+        if len(self.audit_keys) > 1 and self.audit_key_id not in self.audit_keys:
+            raise ValueError("STEPWISE_AUDIT_KEY_ID must name one of STEPWISE_AUDIT_KEYS "
+                             "(the key that seals new audit events)")
+        if self.environment == "production":
+            self._check_production()
+        return self
+
+    def _check_production(self) -> None:
+        """Refuse placeholder secrets, a missing mail server and an unkeyed audit trail."""
+        if self.secret_key.strip() in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "STEPWISE_SECRET_KEY must be set to a long random value in production"
             )
-        return self
+        if not self.smtp_host and not self.mail_disabled:
+            raise ValueError(
+                "production needs a mail server: set STEPWISE_SMTP_HOST, or set "
+                "STEPWISE_MAIL_DISABLED=true to run without mail (no reminders by mail, no "
+                "password reset); the built-in mailbox exists only in demo mode"
+            )
+        if not self.audit_keys:
+            raise ValueError(
+                'production needs an audit key: set STEPWISE_AUDIT_KEYS=\'{"<id>": "<secret>"}\' '
+                "(a long random secret kept outside the database; see docs/security.md)"
+            )
+        short = [key_id for key_id, secret in self.audit_keys.items() if len(secret) < 32]
+        if short:
+            raise ValueError(f"STEPWISE_AUDIT_KEYS: the key {short[0]!r} is shorter than 32 "
+                             "characters")
+
+    @property
+    def mail_transport(self) -> Literal["smtp", "mailbox", "off"]:
+        """Where mail goes: an SMTP server; the built-in mailbox, only in demo mode (never in
+        production, which refuses to start without a server unless mail is disabled); or
+        nowhere (written down as not delivered)."""
+        if self.smtp_host and not self.mail_disabled:
+            return "smtp"
+        if self.demo_mode and not self.mail_disabled and self.environment != "production":
+            return "mailbox"
+        return "off"
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,16 +15,18 @@ from sqlalchemy.engine import Engine
 from app import clock
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine, transaction
-from app.engine import runtime
+from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
 from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
 from app.web.ids import check_path_ids
+from app.web.input import refuse_control_characters
 from app.web.ratelimit import rate_limit
 from app.web.security_headers import SecurityHeaders
 from app.web.sessions import install_sessions
+from app.web.uploads import BodyLimits
 
 log = logging.getLogger("stepwise")
 
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     registry = Registry(settings.workflows_dir)
     registry.load()  # a broken workflow file stops start-up with every problem listed
     runtime.set_registry(registry)
+    audit.use_keys(audit.keyring_from(settings))  # events are sealed with the settings' key
     reminder_hooks.install()  # due dates on the working-day calendar, timers, final results
 
     app = FastAPI(
@@ -129,7 +132,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         debug=False,
         lifespan=lifespan,
-        dependencies=[Depends(check_path_ids), Depends(verify_csrf), Depends(rate_limit)],
+        dependencies=[Depends(check_path_ids), Depends(verify_csrf), Depends(rate_limit),
+                      Depends(refuse_control_characters)],
     )
     app.state.settings = settings
     app.state.owns_engine = engine is None
@@ -138,6 +142,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     install_sessions(app, settings)
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
+    app.add_middleware(BodyLimits, settings=settings)  # outermost: counts every byte read
     install_error_handlers(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import clock
-from app.config import Settings, get_settings
+from app.cli_support import load_settings
+from app.config import Settings
 from app.engine import calendar
 from app.engine.calendar import WorkingCalendar
 from app.engine.definitions import Vocabulary, WorkflowSpec
@@ -35,12 +35,6 @@ KIND_LABELS = {
 }
 
 
-def _settings() -> Settings:
-    settings = get_settings()
-    clock.set_timezone(settings.timezone)
-    return settings
-
-
 def scheduler(
     once: Annotated[bool, typer.Option("--once", help="Sweep once and exit.")] = False,
 ) -> None:
@@ -53,7 +47,7 @@ def scheduler(
     from app.reminders.jobs import blocking_scheduler
     from app.reminders.sweep import sweep
 
-    settings = _settings()
+    settings = load_settings()
     load_all_models()
     registry = Registry(settings.workflows_dir)
     registry.load()
@@ -139,7 +133,7 @@ def simulate(
 ) -> None:
     """Print, on the working-day calendar, the reminders and escalations a new case would get
     if nobody acted."""
-    settings = _settings()
+    settings = load_settings()
     try:
         start_day = date.fromisoformat(start)
     except ValueError as exc:

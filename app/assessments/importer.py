@@ -6,6 +6,7 @@ nothing. A blank cell (or a column left out) keeps the stored value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,10 +99,9 @@ def _row_person(values: dict[str, str], people: dict[str, Person], session: Sess
     if not number:
         return None, ["missing employee_no"]
     person = people.get(number)
-    if person is None:
-        return None, [f"unknown employee number '{number}'"]
-    if not service.may_record(session, actor, person):
-        return None, [f"you may not record results for '{number}'"]
+    # One answer for "no such person" and "not yours": an import must not reveal who exists.
+    if person is None or not service.may_record(session, actor, person):
+        return None, [f"no one with employee number '{number}' whose results you may record"]
     return person, []
 
 
@@ -169,8 +169,12 @@ def _annual_entry(values: dict[str, str], metrics: set[str]) -> tuple[AnnualEntr
         if not text:
             continue
         try:
-            data["metrics"][name] = float(text.rstrip("%"))
+            number = float(text.rstrip("%"))
         except ValueError:
+            number = math.nan
+        if math.isfinite(number):
+            data["metrics"][name] = number
+        else:  # 'nan', 'inf' and '1e999' parse, but are no measure of anything
             problems.append(f"{name}: '{values[name]}' is not a number")
     try:
         entry = AnnualEntry(**data)

@@ -11,9 +11,9 @@ Level = Annotated[int, Field(ge=1, le=5)]
 
 
 class Input(BaseModel):
-    """Service inputs refuse unknown keys and trim strings."""
+    """Service inputs refuse unknown keys, trim strings and accept only finite numbers."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class QuarterlyEntry(Input):

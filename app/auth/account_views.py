@@ -54,16 +54,19 @@ def revoke_token(token_id: int, request: Request, db: SessionDep, user: CurrentU
 
 @router.get("/password/forgot")
 def forgot_form(request: Request, user: OptionalUser) -> Response:
-    """Ask for a password-reset link."""
-    return render(request, "auth/forgot.html", {"sent": False})
+    """Ask for a password-reset link (only where mail goes out by an e-mail server)."""
+    unavailable = not reset.reset_by_mail(request.app.state.settings)
+    return render(request, "auth/forgot.html", {"sent": False, "unavailable": unavailable})
 
 
 @router.post("/password/forgot")
 def forgot(request: Request, db: SessionDep, form: FormDep) -> Response:
-    """Queue the mail if the account exists; the answer never tells whether it does."""
-    reset.request_reset(db, employee_no=form.get("username", "")[:60],
-                        settings=request.app.state.settings)
-    return render(request, "auth/forgot.html", {"sent": True})
+    """Record the request; the answer (and the work behind it) never tells whether the
+    account exists."""
+    settings = request.app.state.settings
+    reset.request_reset(db, employee_no=form.get("username", "")[:60], settings=settings)
+    return render(request, "auth/forgot.html",
+                  {"sent": True, "unavailable": not reset.reset_by_mail(settings)})
 
 
 @router.get("/password/reset/{token}")

@@ -1,4 +1,4 @@
-"""Identity and integrity tables: sessions, sign-in failures, resets, API tokens, audit heads."""
+"""Identity tables: sessions, sign-in failures, password resets, API tokens."""
 
 from __future__ import annotations
 
@@ -41,12 +41,17 @@ class SignInFailure(SQLModel, table=True):
 
 
 class PasswordReset(SQLModel, table=True):
-    """A password-reset request; its single-use link token is stored only as a hash."""
+    """A password-reset request; its single-use link token is stored only as a hash.
+
+    The request only records the account as typed (the same work whether it exists or not);
+    the sweep resolves it to a person, or closes it when there is none.
+    """
 
     __tablename__ = "password_reset"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    account: str = Field(default="", max_length=60)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     token_hash: str | None = Field(default=None, max_length=64, unique=True)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = timestamp_field()
@@ -67,13 +72,3 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = created_at_field()
     last_used_at: datetime | None = timestamp_field()
     revoked_at: datetime | None = timestamp_field()
-
-
-class AuditHead(SQLModel, table=True):
-    """The last sealed audit event of an instance, so deleting the newest event is noticed."""
-
-    __tablename__ = "audit_head"
-
-    instance_id: int = Field(primary_key=True, foreign_key="workflow_instance.id")
-    seq: int
-    hash: str = Field(max_length=64)

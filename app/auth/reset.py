@@ -14,32 +14,61 @@ from app.auth.secrets import new_secret, secret_hash
 from app.config import Settings
 from app.errors import TokenExpired, ValidationFailed
 from app.i18n import LOCALES, Message, gettext_for
+from app.notifications.mail_templates import environment, person_name
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.org.models import Person
-from app.org.service import get_person_by_number
-from app.rows import insert_once
+from app.rows import insert_once, skip_locked
 
 MESSAGE_KIND = "password_reset"
 RESET_PATH = "/password/reset/"
 
 
+def reset_by_mail(settings: Settings) -> bool:
+    """Whether password reset is offered: its link goes only by e-mail, to its owner."""
+    return settings.mail_transport == "smtp"
+
+
 def request_reset(db_session: Session, *, employee_no: str, settings: Settings) -> None:
-    """Queue a reset mail if the account exists and can receive mail; silent otherwise."""
-    person = get_person_by_number(db_session, employee_no.strip())
-    if person is None or not person.active or not person.email:
+    """Record a reset request for the account as typed, whether or not it exists.
+
+    The same one insert either way (no lookup here), so neither the answer nor its timing
+    tells whether the account exists; the sweep resolves the request (`resolve_requests`).
+    """
+    if not reset_by_mail(settings):
         return
     now = clock.now()
-    reset = PasswordReset(
-        person_id=person.id, created_at=now,
-        expires_at=now + timedelta(minutes=settings.password_reset_lifetime_minutes),
-    )
-    db_session.add(reset)
+    db_session.add(PasswordReset(
+        account=employee_no.strip()[:60], person_id=None, created_at=now,
+        expires_at=now + timedelta(minutes=settings.password_reset_lifetime_minutes)))
+
+
+def resolve_requests(db_session: Session, *, now: datetime, limit: int = 100) -> int:
+    """Queue the mail of each recorded request whose account exists, is active and has an
+    address; close the others unsent. How many mails were queued."""
+    pending = list(db_session.exec(skip_locked(
+        select(PasswordReset)
+        .where(PasswordReset.person_id.is_(None), PasswordReset.used_at.is_(None))
+        .order_by(PasswordReset.id).limit(limit))))
+    if not pending:
+        return 0
+    people = {p.employee_no: p for p in db_session.exec(select(Person).where(
+        Person.employee_no.in_(sorted({r.account for r in pending}))))}
+    queued = 0
+    for reset in pending:
+        person = people.get(reset.account)
+        if person is None or not person.active or not person.email or now >= reset.expires_at:
+            reset.used_at = now  # closed: nobody to write to
+            continue
+        reset.person_id = person.id
+        db_session.flush()
+        queued += insert_once(db_session, OutboxMessage, {
+            "key": f"{MESSAGE_KIND}:{reset.id}", "kind": MESSAGE_KIND, "recipient_id": person.id,
+            "params": {"reset_id": reset.id}, "to_address": person.email,
+            "locale": person.locale, "status": MessageStatus.pending, "send_after": now,
+            "created_at": now,
+        }) is not None
     db_session.flush()
-    insert_once(db_session, OutboxMessage, {
-        "key": f"{MESSAGE_KIND}:{reset.id}", "kind": MESSAGE_KIND, "recipient_id": person.id,
-        "params": {"reset_id": reset.id}, "to_address": person.email, "locale": person.locale,
-        "status": MessageStatus.pending, "send_after": now, "created_at": now,
-    })
+    return queued
 
 
 def mint_link(db_session: Session, *, reset_id: int, settings: Settings) -> str:
@@ -55,8 +84,6 @@ def mint_link(db_session: Session, *, reset_id: int, settings: Settings) -> str:
 def render_mail(db_session: Session, message: OutboxMessage, recipient: Person,
                 settings: Settings) -> tuple[str, str, str]:
     """Subject, text and HTML of a reset mail in the recipient's language."""
-    from app.notifications.compose import environment, person_name
-
     locale = recipient.locale if recipient.locale in LOCALES else settings.default_locale
     ctx = {
         "recipient_name": person_name(recipient, locale), "locale": locale,

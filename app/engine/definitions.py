@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.engine import actors as actor_exprs
-from app.engine.guards import GUARDS, load_domain_guards
+from app.engine.guard_names import GUARDS, load_domain_guards
 from app.errors import DefinitionError
 
 NAME_RE = r"^[a-z][a-z0-9_]*$"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from app.engine.guard_names import GUARDS, GuardFn, guard
 from app.i18n import Message
 
 if TYPE_CHECKING:
@@ -29,32 +28,7 @@ class GuardContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-GuardFn = Callable[[GuardContext], Message | None]
-GUARDS: dict[str, GuardFn] = {}
-
-# Domain packages register their guards (and state hooks) when imported; the loader imports
-# them all so that static checks know every name before any workflow file is read.
-GUARD_MODULES = ("app.plans.guards", "app.plans.hooks", "app.promotions.guards")
-
-
-def guard(name: str) -> Callable[[GuardFn], GuardFn]:
-    """Register a guard under the name workflow files use; it returns None or why not."""
-
-    def register(fn: GuardFn) -> GuardFn:
-        GUARDS[name] = fn
-        return fn
-
-    return register
-
-
-def load_domain_guards() -> None:
-    """Import every domain guard module that exists."""
-    for module in GUARD_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if not module.startswith(exc.name or "\0"):
-                raise
+__all__ = ["GUARDS", "GuardContext", "GuardFn", "guard"]
 
 
 @guard("subject_active")

@@ -75,6 +75,21 @@ class AuditEvent(SQLModel, table=True):
     payload_hash: str = Field(max_length=64)
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str = Field(default="", max_length=40)  # which audit key sealed it
+    seal: str = Field(default="", max_length=64)  # HMAC of the hash with that key
+
+
+class AuditHead(SQLModel, table=True):
+    """The last sealed event of an instance's chain, so deleting the newest event is noticed;
+    `at` says when it moved (what the next checkpoint must take), `seal` binds it to the key."""
+
+    __tablename__ = "audit_head"
+
+    instance_id: int = Field(primary_key=True, foreign_key="workflow_instance.id")
+    seq: int
+    hash: str = Field(max_length=64)
+    at: datetime | None = timestamp_field(index=True)
+    seal: str = Field(default="", max_length=64)
 
 
 class TaskStatus:

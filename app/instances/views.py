@@ -13,18 +13,12 @@ from app.instances import presenters, service
 from app.org.models import Person
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FormState
+from app.web.ids import form_id, parse_id
 from app.web.sessions import flash
 from app.web.templating import render
 from app.workflows_web.diagrams import diagram_svg
 
 router = APIRouter(include_in_schema=False)
-
-
-def _int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def instance_page(
@@ -66,8 +60,8 @@ def act(
     try:
         result = service.take_action(
             db_session=db, person=user, instance_id=instance_id, trigger=trigger,
-            payload=values, expected_version=_int_or_none(form.get("expected_version")),
-            on_behalf_of_id=_int_or_none(form.get("on_behalf_of_id")),
+            payload=values, expected_version=parse_id(form.get("expected_version", "").strip()),
+            on_behalf_of_id=form_id(form, "on_behalf_of_id"),
         )
     except StaleInstance as exc:
         db.rollback()

@@ -8,22 +8,21 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from jinja2 import Template
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.engine import calendar
 from app.engine.calendar import local_date
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
-from app.i18n import LOCALES, N_, gettext_for, pick_label, translations
+from app.i18n import LOCALES, N_, gettext_for, pick_label
 from app.notifications import action_links
+from app.notifications.mail_templates import environment, person_name
 from app.notifications.models import ActionLink, MessageKind, OutboxMessage
 from app.org.models import OrgUnit, Person
 from app.reminders.recipients import task_people
-
-TEMPLATES = PROJECT_ROOT / "templates"
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -46,20 +45,6 @@ class Email:
     html: str
 
 
-@lru_cache
-def environment(locale: str) -> Environment:
-    """A template environment per language (gettext installed once, so threads never mix)."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def show_date(day: date | None, locale: str) -> str:
     """A date the way the reader writes it (2027年2月16日 / February 16, 2027)."""
     if day is None:
@@ -70,13 +55,6 @@ def show_date(day: date | None, locale: str) -> str:
 @lru_cache(maxsize=4096)
 def _long_date(day: date, babel_locale: str) -> str:
     return format_date(day, format="long", locale=babel_locale)
-
-
-def person_name(person: Person | None, locale: str) -> str:
-    """A person's name in the reader's language."""
-    if person is None:
-        return ""
-    return person.name if locale.startswith("zh") or not person.name_en else person.name_en
 
 
 def case_url(settings: Settings, instance_id: int) -> str:

@@ -21,7 +21,7 @@ from app.db import transaction
 from app.engine.registry import Registry
 from app.notifications.compose import Composer, person_name
 from app.notifications.mailer import Mailer, PermanentFailure, build_message, mailer_for
-from app.notifications.models import MessageStatus, OutboxMessage
+from app.notifications.models import CREDENTIAL_KINDS, MessageStatus, OutboxMessage
 from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
@@ -81,9 +81,11 @@ def worker_name() -> str:
 
 
 def claim(session: Session, now: datetime, settings: Settings, registry: Registry,
-           worker: str, batch_size: int, needs_address: bool) -> list[_Claimed]:
+          worker: str, batch_size: int, needs_address: bool,
+          keep_links: bool = False) -> list[_Claimed]:
     """Lease due messages to this worker, each written now in its recipient's language (with
-    fresh action links; a retry writes it again)."""
+    fresh action links; a retry writes it again). Only the demo mailbox keeps usable links
+    in the stored copy; mail that signs someone in never goes anywhere but an e-mail server."""
     rows = session.exec(skip_locked(
         select(OutboxMessage)
         .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.send_after <= now,
@@ -101,15 +103,19 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
     for row in rows:
         recipient = session.get(Person, row.recipient_id)
         assert recipient is not None
+        if row.kind in CREDENTIAL_KINDS and not needs_address:
+            row.status = MessageStatus.failed  # never written, so no token is ever minted
+            row.last_error = "sent only by e-mail, and no mail server is configured"
+            continue
         try:
             email = composer.render(row, recipient)
         except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
             row.status = MessageStatus.failed
             row.last_error = f"could not be written: {exc!r}"[:1000]
             continue
-        # The mailbox is where demo mail is read, so it keeps the links; a copy of mail that
-        # went out by SMTP keeps none (a database leak must not hand out usable links).
-        keep = (lambda text: text) if not needs_address else redact_links
+        # The demo mailbox is where its mail is read, so it keeps the links; a copy of mail that
+        # went out by SMTP, or not at all, keeps none (a database leak hands out no links).
+        keep = (lambda text: text) if keep_links else redact_links
         written = {"subject": email.subject, "body_text": keep(email.text),
                    "body_html": keep(email.html), "locale": recipient.locale,
                    "to_address": recipient.email}
@@ -202,7 +208,8 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
         mailer = mailer_factory(settings)
         with claim_transaction(engine) as session:
             claimed = claim(session, now, settings, registry, worker, batch_size,
-                             needs_address=mailer.transport == "smtp")
+                             needs_address=mailer.transport == "smtp",
+                             keep_links=mailer.transport == "mailbox")
         if not claimed:
             return report
         results = _Results(engine, worker, now, mailer.transport)

@@ -154,6 +154,16 @@ class SmtpMailer(Mailer):
             self._smtp = None
 
 
+class NoMail(Mailer):
+    """Mail is off (disabled, or no server outside demo mode): nothing leaves; the outbox row
+    says so, and keeps no usable link."""
+
+    transport = "off"
+
+
 def mailer_for(settings: Settings) -> Mailer:
-    """SMTP when a host is configured, else the built-in mailbox."""
-    return SmtpMailer(settings) if settings.smtp_host else Mailer()
+    """SMTP when a host is configured; the built-in mailbox in demo mode; else no mail."""
+    transport = settings.mail_transport
+    if transport == "smtp":
+        return SmtpMailer(settings)
+    return Mailer() if transport == "mailbox" else NoMail()

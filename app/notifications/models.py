@@ -25,6 +25,11 @@ class MessageKind:
     reminders = (before_due, on_due, overdue)
 
 
+# Mail whose link lets its holder in (a password reset): delivered by an e-mail server to its
+# owner only, never kept readable in the built-in mailbox.
+CREDENTIAL_KINDS = frozenset({"password_reset"})
+
+
 class MessageStatus:
     """Lifecycle of an outbox row."""
 

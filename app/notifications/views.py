@@ -37,36 +37,39 @@ def linkify(text: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every piece was escaped above
 
 
+def _rows(db: SessionDep, kept: list[service.KeptMail], locale: str) -> list[dict[str, object]]:
+    people = {k.message.recipient_id: db.get(Person, k.message.recipient_id) for k in kept}
+    return [{"message": k.message, "own": k.own,
+             "to": person_name(people[k.message.recipient_id], locale)} for k in kept]
+
+
 @router.get("/mailbox")
 def mailbox(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    """Administrators read the mail kept when no SMTP server is configured."""
-    messages = service.mailbox(db, viewer=user)
-    people = {m.recipient_id: db.get(Person, m.recipient_id) for m in messages}
-    rows = [{"message": m, "to": person_name(people[m.recipient_id], user.locale)}
-            for m in messages]
-    return render(request, "notifications/mailbox.html", {"rows": rows})
+    """Demo mode: my mail, and mail about cases I may see (their links blanked out)."""
+    kept = service.mailbox(db, viewer=user, settings=request.app.state.settings)
+    return render(request, "notifications/mailbox.html", {"rows": _rows(db, kept, user.locale)})
 
 
 @router.get("/mailbox/{message_id}")
 def mailbox_message(message_id: int, request: Request, db: SessionDep,
                     user: CurrentUser) -> Response:
-    """One kept message, its links clickable."""
-    message = service.mailbox_message(db, viewer=user, message_id=message_id)
-    recipient = db.get(Person, message.recipient_id)
-    return render(request, "notifications/mailbox_message.html", {
-        "message": message, "to": person_name(recipient, user.locale),
-        "body": linkify(message.body_text),
+    """One kept message, its links clickable (only the recipient's own links work)."""
+    kept = service.mailbox_message(db, viewer=user, settings=request.app.state.settings,
+                                   message_id=message_id)
+    recipient = db.get(Person, kept.message.recipient_id)
+    response = render(request, "notifications/mailbox_message.html", {
+        "message": kept.message, "to": person_name(recipient, user.locale),
+        "body": linkify(kept.message.body_text),
     })
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return response
 
 
 @router.get("/outbox/failures")
 def failures(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    """HR and administrators see what could not be delivered and what waits for a retry."""
-    messages = service.failures(db, viewer=user)
-    people = {m.recipient_id: db.get(Person, m.recipient_id) for m in messages}
-    rows = [{"message": m, "to": person_name(people[m.recipient_id], user.locale)}
-            for m in messages]
-    return render(request, "notifications/failures.html", {"rows": rows})
+    """What could not be delivered, or waits for a retry, as far as the reader may know."""
+    kept = service.failures(db, viewer=user)
+    return render(request, "notifications/failures.html", {"rows": _rows(db, kept, user.locale)})
 
 
 @router.post("/outbox/{message_id}/retry")

@@ -23,6 +23,7 @@ from app.errors import ImportFailed
 from app.i18n import LOCALES
 from app.org import service as org
 from app.org.models import OrgUnit, Person, RoleAssignment, UnitKind
+from app.text import has_control_characters
 
 Source = Path | str | IO[str] | IO[bytes]
 Progress = Callable[[int, int], None]
@@ -107,6 +108,10 @@ def read_csv(source: Source) -> CsvTable:
             previous_end = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
+            if any(has_control_characters(cell) for cell in cells):
+                raise ImportFailed(
+                    "Line {line} holds a control character (such as NUL), which cannot be "
+                    "stored.", rejected=[(line, "a control character (such as NUL)")], line=line)
             values = {col: (cells[i].strip() if i < len(cells) else "")
                       for i, col in enumerate(columns)}
             if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):

@@ -8,12 +8,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.plans.schemas import GapDraft
+from app.web.ids import Id
 
 
 class PlanCreate(BaseModel):
     """Open a plan for an employee (yourself, someone you supervise, or as HR)."""
 
-    employee_id: int | None = Field(default=None, description="Defaults to yourself")
+    employee_id: Id | None = Field(default=None, description="Defaults to yourself")
     title: str = Field(min_length=1, max_length=200)
     gaps: list[GapDraft] = []
 
@@ -23,7 +24,7 @@ class ActionIn(BaseModel):
 
     payload: dict[str, Any] = {}
     expected_version: int | None = None
-    on_behalf_of_id: int | None = None
+    on_behalf_of_id: Id | None = None
 
 
 class ChoiceIn(BaseModel):

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.web.ids import Id
+
 GapSource = Literal[
     "requirement_comparison", "customer_evaluation", "self_inspection", "open_inspection",
     "unannounced_inspection", "skills_test", "periodic_assessment",
@@ -20,9 +22,9 @@ BalanceKind = Literal["point", "daily_avg", "cumulative"]
 
 
 class Input(BaseModel):
-    """Service inputs refuse unknown keys and trim strings."""
+    """Service inputs refuse unknown keys, trim strings and accept only finite numbers."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class GapDraft(Input):
@@ -57,7 +59,7 @@ class MethodDraft(Input):
     """A candidate method, optionally for one gap."""
 
     description: str = Field(min_length=1, max_length=2000)
-    gap_id: int | None = None
+    gap_id: Id | None = None
     origin: MethodOrigin = "discussion"
     chosen: bool = False
 
@@ -68,7 +70,7 @@ class StepDraft(Input):
     description: str = Field(min_length=1, max_length=2000)
     due_on: date | None = None
     expected_result: str = Field(default="", max_length=2000)
-    owner_id: int | None = None
+    owner_id: Id | None = None
 
 
 class PlanDetails(Input):
@@ -116,7 +118,7 @@ class MeasureRow(Input):
 
     measure: str = Field(min_length=1, max_length=2000)
     result: str = Field(default="", max_length=2000)
-    step_id: int | None = None
+    step_id: Id | None = None
 
 
 class TrainingRow(Input):

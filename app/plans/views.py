@@ -30,6 +30,7 @@ from app.plans.schemas import (
     ReviewDraft,
     StepDraft,
 )
+from app.web import ids
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FormState
 from app.web.input import blank_to_none, parse_input
@@ -39,17 +40,11 @@ from app.web.templating import render
 from app.workflows_web.diagrams import diagram_svg
 
 router = APIRouter(include_in_schema=False)
-ROW_RE = re.compile(r"^(indicators|problems|targets|trainings|measures)-(\d+)-(\w+)$")
+# ASCII digits, at most three: a row index is small, and \d would also match ² or ٣.
+ROW_RE = re.compile(r"^(indicators|problems|targets|trainings|measures)-([0-9]{1,3})-([a-z_]+)$")
 OPTIONAL = ("baseline", "target", "goal_target", "period_start", "period_end", "due_on",
             "owner_id", "gap_id", "cut_off_on", "actual", "change_since_year_start",
             "plan_value", "time_proportional_target", "value", "deadline", "days", "step_id")
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
 
 
 def _subordinates(db: Session, user: Person) -> list[Person]:
@@ -116,7 +111,7 @@ def create_plan(request: Request, db: SessionDep, user: CurrentUser, locale: Loc
         gap = parse_input(GapDraft, blank_to_none(
             {k: values.get(k, "") for k in ("requirement", "actual", "metric", "unit",
                                              "baseline", "target", "source")}, OPTIONAL))
-        plan = service.open_plan(db, actor=user, employee_id=_int(values.get("employee_id")),
+        plan = service.open_plan(db, actor=user, employee_id=ids.form_id(values, "employee_id"),
                                  title=values.get("title", ""), gaps=[gap])
     except DomainError as exc:
         if isinstance(exc, NotAuthenticated):
@@ -239,7 +234,7 @@ def _fields(form: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _version(form: dict[str, str]) -> int | None:
-    return _int(form.get("expected_version"))
+    return ids.parse_id(form.get("expected_version", "").strip())
 
 
 GAP = ("requirement", "actual", "metric", "unit", "baseline", "target", "source")
@@ -403,7 +398,7 @@ def act(plan_id: int, trigger: str, request: Request, db: SessionDep, user: Curr
                    lambda: service.act_on(db, plan=plan, instance=instance, actor=user,
                                           trigger=trigger, payload=values,
                                           expected_version=_version(form),
-                                          on_behalf_of_id=_int(form.get("on_behalf_of_id"))),
+                                          on_behalf_of_id=ids.form_id(form, "on_behalf_of_id")),
                    Message("Done."))
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class In(BaseModel):
     """Inputs refuse unknown keys and trim strings."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class ApplyIn(In):

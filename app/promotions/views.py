@@ -19,6 +19,7 @@ from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import exception_field
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FieldView, FormState
+from app.web.ids import form_id, parse_id
 from app.web.labels import person_name
 from app.web.sessions import flash
 from app.web.templating import render
@@ -128,8 +129,9 @@ def apply(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
     """Apply or nominate; on an error the same form with the input kept and errors marked."""
     registry = _registry(request)
     scheme_name = form.get("scheme", "")
-    person_id = int(form["person_id"]) if form.get("person_id", "").isdigit() else None
+    person_id = parse_id(form.get("person_id", "").strip())
     try:
+        form_id(form, "person_id")  # a malformed person is a field error, not oneself
         scheme = get_scheme(scheme_name, registry)
         person = user if person_id in (None, user.id) else get_person(
             db, person_id=person_id, viewer=user)

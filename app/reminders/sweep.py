@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from app import clock
+from app.auth.reset import resolve_requests
 from app.config import Settings, get_settings
 from app.engine import runtime
 from app.engine.registry import Registry
@@ -52,6 +53,8 @@ def sweep(engine: Engine, now: datetime | None = None, *, settings: Settings | N
                                     digest_default=settings.digest_default,
                                     batch_size=settings.sweep_batch_size)
     report.digests = build_digests(engine, now, settings=settings)
+    with claim_transaction(engine) as session:
+        report.queued += resolve_requests(session, now=now)  # password-reset mail
     delivery = deliver_outbox(engine, now, settings=settings, registry=registry,
                               mailer_factory=mailer_factory, batch_size=settings.sweep_batch_size)
     report.sent, report.retried, report.failed = delivery.sent, delivery.retried, delivery.failed

@@ -21,6 +21,7 @@ from app.reports.params import Cursor, PlanFiltersDep, TaskFiltersDep
 from app.reports.routes import feed_url
 from app.web.deps import CurrentUser, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FieldView, FormState
+from app.web.ids import form_ids
 from app.web.labels import person_name, unit_name
 from app.web.sessions import flash
 from app.web.templating import render
@@ -292,10 +293,11 @@ def bulk(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
          gettext: GettextDep, items: FormItems) -> Response:
     """First post: the confirmation page. Second post (with its code): carried out."""
     values = {k: v for k, v in items if k not in ("csrf_token", "task_ids")}
-    task_ids = [int(v) for k, v in items if k == "task_ids" and v.isdigit()]
     action = values.get("action", "")
     back = _safe_back(values.get("back"), "/reports/overdue")
+    task_ids: list[int] = []
     try:
+        task_ids = form_ids(list(items), "task_ids")
         to_id = _person_id(db, values.get("to", "")) if action == "reassign" else None
         if values.get("confirmation"):
             plan = actions.bulk_apply(db, actor=user, action=action, task_ids=task_ids,

@@ -142,6 +142,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "flashes": pop_flashes(request) if "session" in request.scope else [],
         "language_links": language_links(request, locale),
         "demo_mode": request.app.state.settings.demo_mode,
+        "mailbox_open": request.app.state.settings.mail_transport == "mailbox",
     }
 
 

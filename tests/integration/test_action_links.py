@@ -36,6 +36,14 @@ def org(db: Session, registry: Registry, app):
     return b
 
 
+@pytest.fixture
+def app_settings(app_settings):  # noqa: ANN001, ANN201
+    """Demo mode without a mail server: mail is kept in the built-in mailbox, where these
+    tests read each person's links."""
+    app_settings.demo_mode = True
+    return app_settings
+
+
 def start_check(db: Session, org) -> WorkflowInstance:
     at(date(2026, 3, 2))
     instance = runtime.start(db, workflow="checkpoint_check", subject=org.employee,

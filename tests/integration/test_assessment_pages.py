@@ -51,12 +51,13 @@ def test_a_csv_upload_with_a_bad_line_lists_it_and_imports_nothing(client, csrf,
         "file": ("levels.csv", text, "text/csv")}, headers={"X-CSRF-Token": csrf(client)})
     assert response.status_code == 400
     body = response.json()
-    assert body["rejected"] == [{"line": 3, "problem": "unknown employee number 'NOBODY'"}]
+    assert body["rejected"] == [{"line": 3, "problem": "no one with employee number 'NOBODY' "
+                                                       "whose results you may record"}]
     assert db.exec(select(QuarterlyAssessment)).all() == []
     page = client.post("/assessments/import?lang=en", data={"csrf_token": csrf(client),
                                                              "kind": "quarterly"},
                        files={"file": ("levels.csv", text, "text/csv")})
-    assert page.status_code == 400 and "unknown employee number" in page.text
+    assert page.status_code == 400 and "no one with employee number" in page.text
 
 
 def test_a_good_csv_upload_reports_what_it_did(client, csrf, login, org):

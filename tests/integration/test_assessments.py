@@ -80,10 +80,10 @@ NOBODY,2025,1,2
         import_quarterly(db, io.BytesIO(text), actor=org.hr_a)
     rejected = caught.value.rejected
     assert [line for line, _ in rejected] == [3, 4, 4, 5, 6]
-    assert "unknown employee number 'NOBODY'" in rejected[0][1]
+    assert "no one with employee number 'NOBODY'" in rejected[0][1]
     assert "quarter" in rejected[1][1] and "level" in rejected[2][1]
     assert "first on line 2" in rejected[3][1]
-    assert "you may not record" in rejected[4][1]
+    assert f"no one with employee number '{org.employee_b.employee_no}'" in rejected[4][1]
     assert db.exec(select(QuarterlyAssessment)).all() == []
 
 

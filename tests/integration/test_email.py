@@ -70,23 +70,33 @@ def test_each_person_reads_the_mail_in_their_own_language_as_text_and_html(
     assert re.search(r'<a href="http://stepwise\.test/act/[\w-]+"', english.html)
 
 
-def test_without_smtp_the_mailbox_keeps_the_mail_for_administrators(
-        db, engine, registry, app_settings, org, client, login) -> None:
+def test_the_demo_mailbox_shows_mail_only_to_its_recipient_and_by_need_to_know(
+        db, engine, registry, app, app_settings, org, client, login, csrf) -> None:
+    app_settings.demo_mode = True  # no SMTP host: the demo's built-in mailbox keeps the mail
     start_checks(db, org)
     report = sweep(engine, at(DAY), settings=app_settings, registry=registry)
     assert report.sent == 1
     [kept] = db.exec(select(OutboxMessage)).all()
-    assert (kept.status, kept.transport) == (MessageStatus.sent, "mailbox")
+    assert (kept.status, kept.transport, kept.recipient_id) == (
+        MessageStatus.sent, "mailbox", org.employee.id)
+    live = re.compile(r'<a href="http://127\.0\.0\.1:8000/act/[\w-]{20,}">')
 
-    login(client, org.employee)
-    assert client.get("/mailbox").status_code == 403
-    client.post("/logout", data={"csrf_token": re.search(
-        r'name="csrf_token" value="([^"]+)"', client.get("/tasks").text).group(1)})
-    login(client, org.admin)
-    listing = client.get("/mailbox")
-    assert listing.status_code == 200 and kept.subject in listing.text
-    page = client.get(f"/mailbox/{kept.id}")
-    assert re.search(r'<a href="http://127\.0\.0\.1:8000/act/[\w-]+">', page.text)
+    def page_as(person) -> tuple[str, int]:
+        client.cookies.clear()
+        login(client, person)
+        listing = client.get("/mailbox")
+        assert listing.status_code == 200
+        opened = client.get(f"/mailbox/{kept.id}")
+        return listing.text + opened.text, opened.status_code
+
+    text, status = page_as(org.employee)  # the recipient: the live link
+    assert status == 200 and kept.subject in text and live.search(text)
+    text, status = page_as(org.manager_a)  # the supervisor may see the case: no usable link
+    assert status == 200 and kept.subject in text and not live.search(text)
+    assert "/act/…" in text
+    for outsider in (org.admin, org.colleague, org.hr_b):  # nothing to know here
+        text, status = page_as(outsider)
+        assert status == 404 and kept.subject not in text
 
 
 def test_while_the_mail_server_is_down_nothing_is_lost_and_nothing_sent_twice(

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from app import clock
 from app.auth.models import PasswordReset, SignInFailure, WebSession
-from app.notifications.delivery import deliver_outbox
 from app.notifications.models import OutboxMessage
+from app.reminders.sweep import sweep
 from tests.factories import bank
 
 MORNING = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: outside quiet hours
@@ -127,28 +127,39 @@ def test_signing_out_makes_a_copied_cookie_worthless(app, client, people, login,
         assert thief.get("/api/me").status_code == 401
 
 
-def _reset_link(db: Session, engine, app) -> str:
-    deliver_outbox(engine, clock.now(), settings=app.state.settings, registry=app.state.registry)
-    db.expire_all()
-    message = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")
-                      .order_by(OutboxMessage.id.desc())).first()
-    assert message is not None and message.status == "sent", message
-    return re.search(r"/password/reset/[A-Za-z0-9_\-]+", message.body_text).group(0)
+@pytest.fixture
+def mail_server(app):
+    """A real SMTP server on loopback, configured in the app: reset links go only by mail."""
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.start()
+    app.state.settings.smtp_host, app.state.settings.smtp_port = "127.0.0.1", sink.port
+    yield sink
+    sink.stop()
+
+
+def _reset_link(db, engine, app, client, csrf, person, sink) -> str:  # noqa: ANN001
+    """Ask for a reset as a browser would, run the sweep (it resolves the request and sends
+    the mail): the link the owner received."""
+    clock.freeze(MORNING)
+    person.email = "employee@bank.example"
+    db.add(person)
+    db.commit()
+    answer = client.post("/password/forgot", data={"username": person.employee_no,
+                                                   "csrf_token": csrf(client)})
+    assert answer.status_code == 200
+    sweep(engine, clock.now(), settings=app.state.settings, registry=app.state.registry)
+    assert [r.to for r in sink.received] == ["employee@bank.example"], "the owner, once"
+    return re.search(r"/password/reset/[A-Za-z0-9_\-]+", sink.received[-1].text).group(0)
 
 
 def test_password_reset_link_works_once_and_ends_old_sessions(
-        db, engine, app, client, people, login, csrf) -> None:
-    clock.freeze(MORNING)
-    people.employee.email = "employee@bank.example"
-    db.add(people.employee)
-    db.commit()
+        db, engine, app, client, people, login, csrf, mail_server) -> None:
     login(client, people.employee)
     old_cookies = dict(client.cookies)
     with TestClient(app, base_url="http://testserver") as anon:
-        answer = anon.post("/password/forgot", data={"username": people.employee.employee_no,
-                                                     "csrf_token": csrf(anon)})
-        assert answer.status_code == 200
-        link = _reset_link(db, engine, app)
+        link = _reset_link(db, engine, app, anon, csrf, people.employee, mail_server)
         assert db.exec(select(PasswordReset)).one().token_hash not in link  # stored hashed
         assert anon.get(link).status_code == 200
         short = anon.post(link, data={"password": "short", "repeat": "short",
@@ -166,14 +177,9 @@ def test_password_reset_link_works_once_and_ends_old_sessions(
         assert old.get("/api/me").status_code == 401
 
 
-def test_password_reset_link_expires(db, engine, app, client, people, csrf) -> None:
-    clock.freeze(MORNING)
-    people.employee.email = "employee@bank.example"
-    db.add(people.employee)
-    db.commit()
-    client.post("/password/forgot", data={"username": people.employee.employee_no,
-                                          "csrf_token": csrf(client)})
-    link = _reset_link(db, engine, app)
+def test_password_reset_link_expires(db, engine, app, client, people, csrf,
+                                     mail_server) -> None:
+    link = _reset_link(db, engine, app, client, csrf, people.employee, mail_server)
     clock.advance(timedelta(minutes=app.state.settings.password_reset_lifetime_minutes + 1))
     assert client.get(link).status_code == 410
 
@@ -204,27 +210,10 @@ def test_new_forms_refuse_posts_without_the_csrf_token(client, people, login) ->
 
 
 def test_reset_mail_goes_out_by_smtp_and_the_kept_copy_has_no_link(
-        db, engine, app, client, people, csrf) -> None:
-    from tests.smtp_sink import SmtpSink
-
-    sink = SmtpSink()
-    sink.start()
-    try:
-        clock.freeze(MORNING)
-        app.state.settings.smtp_host, app.state.settings.smtp_port = "127.0.0.1", sink.port
-        people.employee.email = "employee@bank.example"
-        db.add(people.employee)
-        db.commit()
-        client.post("/password/forgot", data={"username": people.employee.employee_no,
-                                              "csrf_token": csrf(client)})
-        deliver_outbox(engine, clock.now(), settings=app.state.settings,
-                       registry=app.state.registry)
-        [mail] = sink.received
-        link = re.search(r"/password/reset/[A-Za-z0-9_\-]+", mail.text).group(0)
-        db.expire_all()
-        kept = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")).one()
-        assert kept.transport == "smtp" and link not in kept.body_text
-        assert "/password/reset/…" in kept.body_text
-        assert client.get(link).status_code == 200
-    finally:
-        sink.stop()
+        db, engine, app, client, people, csrf, mail_server) -> None:
+    link = _reset_link(db, engine, app, client, csrf, people.employee, mail_server)
+    db.expire_all()
+    kept = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "password_reset")).one()
+    assert kept.transport == "smtp" and link not in kept.body_text
+    assert "/password/reset/…" in kept.body_text
+    assert client.get(link).status_code == 200

@@ -53,3 +53,27 @@ def test_serve_runs_the_app_factory_under_uvicorn(
     assert result.exit_code == 0, result.output
     assert calls == [(("app.main:create_app",),
                       {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1})]
+
+
+def test_production_without_a_mail_server_or_audit_key_refuses_to_start(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEPWISE_ENVIRONMENT", "production")
+    monkeypatch.setenv("STEPWISE_SECRET_KEY", "a-long-random-secret-for-this-test-only-123")
+    monkeypatch.setenv("STEPWISE_AUDIT_KEYS", '{"2026": "' + "k" * 40 + '"}')
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1
+    assert "production needs a mail server: set STEPWISE_SMTP_HOST" in result.stderr
+    assert "STEPWISE_MAIL_DISABLED=true" in result.stderr
+
+    monkeypatch.setenv("STEPWISE_MAIL_DISABLED", "true")
+    monkeypatch.delenv("STEPWISE_AUDIT_KEYS")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1 and "production needs an audit key" in result.stderr
+
+    monkeypatch.setenv("STEPWISE_AUDIT_KEYS", '{"2026": "' + "k" * 40 + '"}')
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])  # the settings are accepted: only the schema is not
+    assert result.exit_code == 1 and "run `stepwise migrate` first" in result.stderr
+    assert get_settings().mail_transport == "off"
