@@ -8,6 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from app.engine.registry import Registry
+from tests.conftest import IN_CI
+from tests.directory_server import TestDirectory, slapd_missing
 from tests.factories import Bank, bank
 from tests.smtp_sink import SmtpSink
 
@@ -28,3 +30,18 @@ def org(db: Session, registry: Registry) -> Bank:
     registry.sync(db)
     db.commit()
     return b
+
+
+@pytest.fixture(scope="session")
+def directory() -> Iterator[TestDirectory]:
+    """Debian's slapd on loopback with the test people (skipped where slapd is missing, except
+    under CI=true)."""
+    problem = slapd_missing()
+    if problem:
+        if IN_CI:
+            pytest.fail(problem + " (CI=true: directory tests may not be skipped)")
+        pytest.skip(problem)
+    server = TestDirectory()
+    server.start()
+    yield server
+    server.close()
