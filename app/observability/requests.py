@@ -35,12 +35,12 @@ class RequestTracking:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.trusted = set(settings.trusted_proxies)
+        self.settings = settings
 
     def request_id(self, scope: Scope) -> str:
         """A proxy's X-Request-ID when it is one of ours and the id is plain; else a new one."""
         client = scope.get("client")
-        if client and client[0] in self.trusted:
+        if client and client[0] in self.settings.trusted_proxies:
             for key, value in scope.get("headers") or ():
                 if key == _HEADER_KEY:
                     given = value.decode("latin-1")

@@ -19,7 +19,7 @@ from app.engine.registry import Registry
 from app.housekeeping import run_housekeeping
 from app.observability.batches import scheduler_batch
 from app.observability.metrics import count_sweep
-from app.reminders.sweep import sweep
+from app.reminders.sweep import SweepReport, sweep
 
 log = logging.getLogger("stepwise.scheduler")
 JOB_ID = "stepwise-sweep"
@@ -27,9 +27,10 @@ HOUSEKEEPING_JOB_ID = "stepwise-housekeeping"
 HOUSEKEEPING_MINUTES = 15
 
 
-def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
+def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> SweepReport | None:
     """One tick under its own batch id: sweep, count, log one line, write the heartbeat; an
-    error is logged and the next tick tries again."""
+    error is logged (None) and the next tick tries again."""
+    report = None
     with scheduler_batch("sweep", engine) as batch:
         report = sweep(engine, settings=settings, registry=registry)
         batch.counts = {"queued": report.queued, "digests": report.digests, "sent": report.sent,
@@ -38,6 +39,7 @@ def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
                     retried=report.retried)
         for error in report.errors:
             log.warning("mail delivery: %s", error)
+    return report
 
 
 def run_upkeep(engine: Engine) -> None:

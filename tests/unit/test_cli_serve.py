@@ -52,4 +52,5 @@ def test_serve_runs_the_app_factory_under_uvicorn(
 
     assert result.exit_code == 0, result.output
     assert calls == [(("app.main:create_app",),
-                      {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1})]
+                      {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1,
+                       "access_log": False, "log_config": None})]
