@@ -17,6 +17,7 @@ from ldap3.utils.dn import escape_rdn
 
 from app.config import Settings
 from app.errors import DomainError
+from app.i18n import N_
 
 log = logging.getLogger("stepwise.directory")
 INVALID_CREDENTIALS = 49  # LDAP result code for a wrong password (and, bound as the user, an
@@ -101,8 +102,8 @@ def _close(conn: Connection) -> None:
         pass
 
 
-UNAVAILABLE = ("The bank's directory cannot be reached, so directory passwords cannot be "
-               "checked right now. Please try again in a few minutes; if it goes on, tell IT.")
+UNAVAILABLE = N_("The bank's directory cannot be reached, so directory passwords cannot be "
+                 "checked right now. Please try again in a few minutes; if it goes on, tell IT.")
 
 
 def user_filter(settings: Settings, username: str) -> str:

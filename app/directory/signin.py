@@ -21,15 +21,16 @@ from app.directory.client import (
 )
 from app.directory.roles import sync_roles
 from app.errors import NotAuthenticated
+from app.i18n import N_
 from app.org.models import Person
 from app.org.service import get_person_by_number
 
 log = logging.getLogger("stepwise.directory")
-WRONG = "The user name or the password is not correct."
-NOT_SET_UP = ("Your directory account is not set up in Stepwise (employee number {number}). "
-              "Please ask HR to add you.")
-NO_NUMBER = ("Your directory entry has no employee number, so Stepwise cannot tell who you "
-             "are. Please ask IT to add it.")
+WRONG = N_("The user name or the password is not correct.")
+NOT_SET_UP = N_("Your directory account is not set up in Stepwise (employee number {number}). "
+                "Please ask HR to add you.")
+NO_NUMBER = N_("Your directory entry has no employee number, so Stepwise cannot tell who you "
+               "are. Please ask IT to add it.")
 MAX_NAME = 256
 
 
