@@ -126,7 +126,7 @@ class StepwiseApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         """The usual stack, wrapped in RequestTracking."""
-        return RequestTracking(super().build_middleware_stack(), self.state.settings)
+        return RequestTracking(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -8,7 +8,6 @@ from time import perf_counter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
 from app.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from app.request_context import HEADER, acceptable, bound_request_id, new_request_id
 
@@ -33,19 +32,18 @@ def person_id(scope: Scope) -> int | None:
 class RequestTracking:
     """Pure ASGI middleware, outermost, so even an unexpected error's 500 carries the id."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.settings = settings
 
-    def request_id(self, scope: Scope) -> str:
-        """A proxy's X-Request-ID when it is one of ours and the id is plain; else a new one."""
-        client = scope.get("client")
-        if client and client[0] in self.settings.trusted_proxies:
-            for key, value in scope.get("headers") or ():
-                if key == _HEADER_KEY:
-                    given = value.decode("latin-1")
-                    if acceptable(given):
-                        return given
+    @staticmethod
+    def request_id(scope: Scope) -> str:
+        """The id the proxy sent (X-Request-ID, e.g. nginx's $request_id) when it is short and
+        plain, so one id follows the request through every log; else a new one."""
+        for key, value in scope.get("headers") or ():
+            if key == _HEADER_KEY:
+                given = value.decode("latin-1")
+                if acceptable(given):
+                    return given
         return new_request_id()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
