@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from time import monotonic
 
 from fastapi import Request
 from sqlalchemy import text
@@ -14,8 +15,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app.web.sessions import USER_KEY
+
 log = logging.getLogger("stepwise.replica")
 WAL_KEY = "wal"  # session cookie: the primary's WAL position after the reader's last write
+RETRY_SECONDS = 30  # after the replica failed, reports read the primary this long
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CAUGHT_UP = text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)")
 PRIMARY_POSITION = text("SELECT CAST(pg_current_wal_lsn() AS text)")
@@ -68,8 +72,8 @@ def note_write(request: Request, session: Session) -> None:
         session.rollback()
     except SQLAlchemyError:
         return
-    if "session" in request.scope:
-        request.session[WAL_KEY] = lsn
+    if "session" in request.scope and request.session.get(USER_KEY) is not None:
+        request.session[WAL_KEY] = lsn  # browser sessions only: a token call gets no cookie
     viewer = getattr(request.state, "user", None)
     if viewer is not None:
         RECENT_WRITES.note(viewer.id, lsn)
@@ -90,19 +94,28 @@ def _caught_up(request: Request, conn: Connection, person_id: int) -> bool:
 
 
 def replica_connection(request: Request, replica: Engine, person_id: int
-                        ) -> Connection | None:
-    """A connection to the replica when it answers and has the reader's writes, else None."""
+                       ) -> Connection | None:
+    """A connection to the replica when it answers and has the reader's writes, else None.
+
+    After a failure the replica is left alone for RETRY_SECONDS in this process, so an
+    unreachable host costs one connect timeout, not one per report.
+    """
+    state = request.app.state
+    if monotonic() < getattr(state, "replica_retry_at", 0.0):
+        return None
     try:
         conn = replica.connect()
     except SQLAlchemyError as exc:
-        log.warning("replica unreachable, reports read the primary: %s",
-                    str(exc).splitlines()[0])
+        state.replica_retry_at = monotonic() + RETRY_SECONDS
+        log.warning("replica unreachable, reports read the primary for %s s: %s",
+                    RETRY_SECONDS, str(exc).splitlines()[0])
         return None
     try:
         if _caught_up(request, conn, person_id):
             return conn
     except SQLAlchemyError as exc:
-        log.warning("replica did not answer, reports read the primary: %s",
-                    str(exc).splitlines()[0])
+        state.replica_retry_at = monotonic() + RETRY_SECONDS
+        log.warning("replica did not answer, reports read the primary for %s s: %s",
+                    RETRY_SECONDS, str(exc).splitlines()[0])
     conn.close()
     return None

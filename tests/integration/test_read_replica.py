@@ -6,10 +6,12 @@ on, and the report still shows the old numbers (pg_wal_replay_pause on the stand
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
@@ -62,6 +64,10 @@ def world(db: Session, registry, engine: Engine, standby: Engine) -> World:  # n
 
 def replica_reads() -> float:
     return REGISTRY.get_sample_value("stepwise_report_reads_total", {"database": "replica"}) or 0
+
+
+def primary_reads() -> float:
+    return REGISTRY.get_sample_value("stepwise_report_reads_total", {"database": "primary"}) or 0
 
 
 def paused(standby: Engine) -> None:
@@ -140,9 +146,35 @@ def test_reports_fall_back_to_the_primary_when_the_replica_is_down(
     app.state.replica_engine.dispose()
     app.state.replica_engine = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/x")
     login(client, world.bank.hr_a)
+    before = primary_reads()
     assert overdue_total(client) == 7
+    assert overdue_total(client) == 7  # the second one does not even try the replica
+    assert primary_reads() == before + 2
     ready = client.get("/readyz").json()
     assert ready["checks"]["replica"] == "unreachable"
+
+
+def test_an_api_token_reads_its_own_write_too(db, engine, standby, world, client, login,
+                                              csrf) -> None:
+    login(client, world.bank.hr_a)
+    page = client.post("/account/tokens", data={"name": "reports", "scope": "write",
+                                                "csrf_token": csrf(client)})
+    token = {"Authorization": "Bearer " + re.search(
+        r'<code id="new-token">([^<]+)</code>', page.text).group(1)}
+    wait_for_replay(engine, standby)
+    with TestClient(client.app, base_url="http://testserver") as script:
+        assert script.get("/api/reports/dashboard", headers=token).json()["overdue_total"] == 7
+        paused(standby)
+        task = world.tasks(db, world.p1)[0]
+        task.status, task.closed_at = TaskStatus.done, clock.now()
+        db.add(task)
+        db.commit()
+        assert script.get("/api/reports/dashboard", headers=token).json()["overdue_total"] == 7
+        moved = script.post(f"/api/reports/tasks/{world.group_task.id}/reassign", headers=token,
+                            json={"to_person_id": world.bank.manager_a.id, "reason": "请假"})
+        assert moved.status_code == 200 and "set-cookie" not in moved.headers
+        assert script.get("/api/reports/dashboard", headers=token).json()["overdue_total"] == 6
+        resumed(standby, engine)
 
 
 def test_pages_other_than_reports_never_touch_the_replica(
