@@ -20,8 +20,11 @@ from app.errors import DomainError
 from app.i18n import N_
 
 log = logging.getLogger("stepwise.directory")
-INVALID_CREDENTIALS = 49  # LDAP result code for a wrong password (and, bound as the user, an
-                          # unknown name: the directory does not say which)
+# LDAP's answer to a wrong password (and, binding as the person, to an unknown name too).
+INVALID_CREDENTIALS = 49
+NO_ATTRIBUTES = ["1.1"]  # RFC 4511: return no attributes, only the DNs
+UNAVAILABLE = N_("The bank's directory cannot be reached, so directory passwords cannot be "
+                 "checked right now. Please try again in a few minutes; if it goes on, tell IT.")
 
 
 class DirectoryUnavailable(DomainError):
@@ -76,10 +79,11 @@ def connection(settings: Settings, user: str | None = None, password: str | None
             problems.append(f"{server.host}:{server.port}: {type(exc).__name__}: {exc}")
             _close(conn)
             continue
-        if not bound and conn.result.get("result") != INVALID_CREDENTIALS:
+        answer = conn.result or {}
+        if not bound and answer.get("result") != INVALID_CREDENTIALS:
             # Answered, but neither yes nor a wrong password (busy, unwilling, TLS required…).
             problems.append(f"{server.host}:{server.port}: bind answered "
-                            f"{conn.result.get('description')} {conn.result.get('message')}")
+                            f"{answer.get('description')} {answer.get('message')}")
             _close(conn)
             continue
         try:
@@ -100,10 +104,6 @@ def _close(conn: Connection) -> None:
         conn.unbind()
     except LDAPException:
         pass
-
-
-UNAVAILABLE = N_("The bank's directory cannot be reached, so directory passwords cannot be "
-                 "checked right now. Please try again in a few minutes; if it goes on, tell IT.")
 
 
 def user_filter(settings: Settings, username: str) -> str:
@@ -151,8 +151,5 @@ def group_dns(settings: Settings, conn: Connection, entry: DirectoryEntry) -> li
         return entry.groups
     conn.search(settings.directory_group_search_base,
                 settings.directory_group_filter.replace("{dn}", escape_filter_chars(entry.dn)),
-                SUBTREE, attributes=NONE_ATTRIBUTES)
+                SUBTREE, attributes=NO_ATTRIBUTES)
     return [r["dn"] for r in conn.response or [] if r.get("type") == "searchResEntry"]
-
-
-NONE_ATTRIBUTES = ["1.1"]  # RFC 4511: no attributes, only the DNs

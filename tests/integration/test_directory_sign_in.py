@@ -20,6 +20,7 @@ from app.org.models import Person, RoleAssignment
 from tests.directory_server import (
     ADMIN_GROUP,
     CHEN,
+    GROUPS,
     HR_GROUP,
     LI,
     PEOPLE,
@@ -206,9 +207,12 @@ def seats(db: Session, someone: Person) -> set[tuple[str, str, int]]:
         select(RoleAssignment).where(RoleAssignment.person_id == someone.id))}
 
 
-def test_directory_groups_give_and_take_the_mapped_roles(app, db, client, csrf,
-                                                         people) -> None:
+@pytest.mark.parametrize("groups_from", ["memberOf", "group search"])
+def test_directory_groups_give_and_take_the_mapped_roles(app, db, client, csrf, people,
+                                                         groups_from: str) -> None:
     branch_a, branch_b = people.bank.branch_a, people.bank.branch_b
+    if groups_from == "group search":  # groupOfNames members instead of the memberOf overlay
+        app.state.settings.directory_group_search_base = GROUPS
     app.state.settings.directory_group_roles = {
         HR_GROUP.upper(): f"role:hr@{branch_b.code}",  # DNs compare without case
         ADMIN_GROUP: "admin",
@@ -227,6 +231,11 @@ def test_directory_groups_give_and_take_the_mapped_roles(app, db, client, csrf,
     client.post("/logout", data={"csrf_token": csrf(client)})
     assert sign_in(client, csrf, CHEN.uid, CHEN.password).status_code == 303
     assert db.get(Person, people.chen.id).is_admin is True
+    if groups_from == "group search":  # the search decides: one that finds no group
+        app.state.settings.directory_group_filter = "(member=cn=nobody)"
+        client.post("/logout", data={"csrf_token": csrf(client)})
+        assert sign_in(client, csrf, ZHANG.uid, ZHANG.password).status_code == 303
+        assert ("role", "hr", branch_b.id) not in seats(db, people.zhang)
 
 
 def test_lockout_and_rate_limits_hold_for_directory_names(app, client, csrf, people) -> None:
