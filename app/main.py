@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp
 
 from app import clock
@@ -87,9 +88,19 @@ def stop_background_jobs(app: FastAPI) -> None:
 
 
 def sync_definitions(app: FastAPI) -> None:
-    """Store a version for every new or changed workflow file, in one transaction."""
-    with transaction(app.state.engine) as session:
-        app.state.registry.sync(session)
+    """Store a version for every new or changed workflow file, in one transaction.
+
+    Workers starting together race to store the same new version: the loser reads the
+    winner's row on its second try instead of failing its start-up.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction(app.state.engine) as session:
+                app.state.registry.sync(session)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 @asynccontextmanager

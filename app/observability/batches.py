@@ -60,8 +60,9 @@ def scheduler_batch(kind: str, engine: Engine | None = None) -> Iterator[Batch]:
             SWEEPS.labels("ok" if batch.ok else "error").inc()
         if engine is not None:
             write_heartbeat(engine, started_at, seconds, batch.ok)
-        log.info("%s %s in %.1f ms %s", kind, "done" if batch.ok else "failed", seconds * 1000,
-                 " ".join(f"{k}={v}" for k, v in batch.counts.items()), extra={
+        counts = "".join(f" {k}={v}" for k, v in batch.counts.items())
+        log.info("%s %s in %.1f ms%s", kind, "done" if batch.ok else "failed", seconds * 1000,
+                 counts, extra={
                      "batch": kind, "ok": batch.ok, "duration_ms": round(seconds * 1000, 1),
                      **batch.counts})
 

@@ -7,6 +7,7 @@ import logging
 import sys
 from typing import IO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from app.config import Settings
@@ -41,6 +42,7 @@ def formatter(settings: Settings) -> logging.Formatter:
     if wants_json(settings):
         return JsonFormatter(list(JSON_FIELDS), timestamp="time",
                              rename_fields={"levelname": "level", "name": "logger"},
+                             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
                              json_ensure_ascii=False)
     return logging.Formatter(TEXT_FORMAT)
 
