@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 ## setup: virtualenv, dependencies, system packages, compiled translations
 setup: $(STAMP) system-deps i18n
 
-## system-deps: Graphviz (diagrams), Chromium and a CJK font (browser tests) when missing; root+apt
+## system-deps: Graphviz (diagrams), Chromium and a CJK font (browser tests), slapd (directory
+##              tests) when missing (root+apt); lets the local PostgreSQL feed a test replica
 system-deps:
 	@bash scripts/system-deps.sh
 

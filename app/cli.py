@@ -93,8 +93,33 @@ def serve(
             )
     import uvicorn
 
+    from app.observability.logs import configure_logging
+
+    configure_logging(settings)
+    metrics_dir = prepare_metrics_dir(settings, workers)
     out.print(f"Stepwise on http://{host}:{port} ({safe_url(settings.database_url)})")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    if metrics_dir:
+        out.print(f"Metrics of the {workers} workers are kept in {metrics_dir}")
+    # Our request log line (JSON in production) replaces uvicorn's access log; its own lines
+    # go through the same handler (log_config=None leaves logging as configured here).
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=None)
+
+
+def prepare_metrics_dir(settings: Settings, workers: int) -> Path | None:
+    """For several workers, the directory where prometheus-client keeps each worker's
+    counters (PROMETHEUS_MULTIPROC_DIR, else var/metrics), emptied of a previous run's files
+    and handed to the workers through the environment."""
+    import os
+
+    if workers == 1 and not settings.prometheus_multiproc_dir:
+        return None
+    path = Path(settings.prometheus_multiproc_dir or settings.var_dir / "metrics")
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
 
 
 @app.command()

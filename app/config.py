@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import time
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +14,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What a directory group may grant: the administrator flag, or a role or committee seat at a unit.
+ROLE_GRANT = re.compile(r"admin|(role|committee):[A-Za-z0-9_\-]+@[^@\s]+")
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 
 
@@ -75,6 +79,31 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: int = Field(default=60, ge=0)  # 0: only `stepwise audit checkpoint`
     audit_signing_key_file: Path | None = None  # Ed25519 private key (PEM); default in var/
     audit_verify_key_file: Path | None = None  # the public key verification trusts
+    # Operations (issue 20): logs, metrics, readiness, a read replica, directory sign-in.
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: JSON in production
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: str = ""  # `Authorization: Bearer <token>` opens /metrics from anywhere
+    metrics_networks: list[str] = Field(default_factory=list)  # CIDRs that need no token
+    # prometheus-client's own variable: where the worker processes keep their counters
+    # (`stepwise serve --workers N` sets it to var/metrics when it is not set).
+    prometheus_multiproc_dir: str = Field(default="", validation_alias="PROMETHEUS_MULTIPROC_DIR")
+    scheduler_stale_seconds: int = 0  # readiness: a sweep this old is stale (0: 3 intervals+60)
+    database_replica_url: str = ""  # a streaming replica for the dashboard, lists and exports
+    directory_url: str = ""  # ldap://dc1:389 or ldaps://dc1:636; several: space-separated
+    directory_start_tls: bool = False
+    directory_ca_file: str = ""  # PEM bundle that signed the directory's certificate
+    directory_tls_verify: bool = True
+    directory_bind_dn: str = ""  # service account for the search (empty: bind as the user)
+    directory_bind_password: str = ""
+    directory_user_dn_template: str = ""  # e.g. uid={username},ou=people,dc=bank,dc=example
+    directory_search_base: str = ""  # where the service account searches for the person
+    directory_user_filter: str = "(uid={username})"  # AD: (sAMAccountName={username})
+    directory_employee_number_attribute: str = "employeeNumber"
+    directory_group_search_base: str = ""  # empty: read the person's memberOf attribute
+    directory_group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    directory_group_roles: dict[str, str] = Field(default_factory=dict)  # group DN -> role
+    directory_timeout_seconds: int = Field(default=5, ge=1)  # connect and each answer
+    directory_local_fallback: bool = True  # Stepwise passwords for people the directory lacks
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -88,6 +117,18 @@ class Settings(BaseSettings):
         if len(self.audit_keys) > 1 and self.audit_key_id not in self.audit_keys:
             raise ValueError("STEPWISE_AUDIT_KEY_ID must name one of STEPWISE_AUDIT_KEYS "
                              "(the key that seals new audit events)")
+        if self.database_replica_url and not self.database_url.startswith("postgres"):
+            raise ValueError("STEPWISE_DATABASE_REPLICA_URL needs PostgreSQL as the database")
+        if self.directory_url and not (self.directory_user_dn_template
+                                       or self.directory_search_base):
+            raise ValueError("STEPWISE_DIRECTORY_URL needs STEPWISE_DIRECTORY_USER_DN_TEMPLATE "
+                             "(bind as the person) or STEPWISE_DIRECTORY_SEARCH_BASE (search)")
+        for group, role in self.directory_group_roles.items():
+            if not ROLE_GRANT.fullmatch(role):
+                raise ValueError(f"STEPWISE_DIRECTORY_GROUP_ROLES: {group!r} maps to {role!r}; "
+                                 "use admin, role:NAME@UNIT_CODE or committee:NAME@UNIT_CODE")
+        for network in self.metrics_networks:
+            ip_network(network, strict=False)  # a typo stops start-up, not a scrape
         if self.environment == "production":
             self._check_production()
         return self
@@ -124,6 +165,11 @@ class Settings(BaseSettings):
         if self.demo_mode and not self.mail_disabled and self.environment != "production":
             return "mailbox"
         return "off"
+
+    @property
+    def scheduler_stale_after(self) -> int:
+        """Seconds after which the last sweep counts as stale for readiness."""
+        return self.scheduler_stale_seconds or 3 * self.scheduler_interval_seconds + 60
 
     @property
     def is_sqlite(self) -> bool:

@@ -67,12 +67,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, **kwargs)
+    # A database that does not answer fails the request in seconds instead of hanging it.
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.pop("connect_args", {})}
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _ping_if_idle)
     return engine
 
+
+def make_replica_engine(url: str) -> Engine:
+    """An engine on a read replica; every transaction is read-only even if the server is not
+    a standby, so a write sent there by mistake fails instead of forking the data."""
+    return make_engine(url, connect_args={"options": "-c default_transaction_read_only=on",
+                                          "connect_timeout": REPLICA_CONNECT_TIMEOUT_SECONDS})
+
+
+CONNECT_TIMEOUT_SECONDS = 10
+REPLICA_CONNECT_TIMEOUT_SECONDS = 3  # reports fall back to the primary rather than wait
 
 # A pooled connection used this recently is trusted without a round trip; one idle longer is
 # pinged first, so a database restart costs no request. (SQLAlchemy's pool_pre_ping pings on

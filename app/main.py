@@ -11,13 +11,18 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp
 
 from app import clock
 from app.config import PROJECT_ROOT, Settings, get_settings
-from app.db import make_engine, transaction
+from app.db import make_engine, make_replica_engine, transaction
 from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
+from app.observability import actions as observed_actions
+from app.observability.logs import configure_logging
+from app.observability.requests import RequestTracking
 from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
@@ -61,6 +66,7 @@ ROUTER_MODULES = (
     "app.delegations.views",
     "app.reports.routes",
     "app.reports.views",
+    "app.observability.views",
 )
 
 
@@ -84,9 +90,19 @@ def stop_background_jobs(app: FastAPI) -> None:
 
 
 def sync_definitions(app: FastAPI) -> None:
-    """Store a version for every new or changed workflow file, in one transaction."""
-    with transaction(app.state.engine) as session:
-        app.state.registry.sync(session)
+    """Store a version for every new or changed workflow file, in one transaction.
+
+    Workers starting together race to store the same new version: the loser reads the
+    winner's row on its second try instead of failing its start-up.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction(app.state.engine) as session:
+                app.state.registry.sync(session)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 @asynccontextmanager
@@ -100,6 +116,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop_background_jobs(app)
         if app.state.owns_engine:
             app.state.engine.dispose()
+        if app.state.replica_engine is not None:
+            app.state.replica_engine.dispose()
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -115,10 +133,21 @@ def _include_routers(app: FastAPI) -> None:
             app.include_router(router)
 
 
+class StepwiseApp(FastAPI):
+    """FastAPI with request tracking outside everything, even the error middleware, so that a
+    500 too carries its request id and is logged and counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The usual stack, wrapped in RequestTracking."""
+        return RequestTracking(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application for the given settings and database (defaults: the environment)."""
     settings = settings or get_settings()
+    configure_logging(settings)
     load_all_models()
+    observed_actions.install()  # count committed workflow actions for /metrics
     clock.set_timezone(settings.timezone)
     registry = Registry(settings.workflows_dir)
     registry.load()  # a broken workflow file stops start-up with every problem listed
@@ -126,7 +155,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     audit.use_keys(audit.keyring_from(settings))  # events are sealed with the settings' key
     reminder_hooks.install()  # due dates on the working-day calendar, timers, final results
 
-    app = FastAPI(
+    app = StepwiseApp(
         title="Stepwise",
         summary="Workflow and approval engine for the performance-improvement cycle",
         version="0.1.0",
@@ -139,6 +168,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.owns_engine = engine is None
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.registry = registry
+    app.state.replica_engine = (make_replica_engine(settings.database_replica_url)
+                                if settings.database_replica_url else None)
+    app.state.started_at = clock.now()
 
     install_sessions(app, settings)
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")

@@ -26,4 +26,5 @@ MODEL_MODULES = (
     "app.notifications.models",
     "app.calendar.models",
     "app.reports.models",
+    "app.observability.models",
 )

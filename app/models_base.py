@@ -10,6 +10,7 @@ from sqlmodel import Field
 
 from app import clock
 from app.db import UTCDateTime
+from app.request_context import MAX_LENGTH, current_request_id
 
 
 def created_at_field() -> Any:
@@ -27,4 +28,14 @@ def json_field() -> Any:
     return Field(default_factory=dict, sa_type=JSON, nullable=False)
 
 
-__all__ = ["created_at_field", "timestamp_field", "json_field", "datetime"]
+def request_id_field() -> Any:
+    """The id of the request or scheduler batch that wrote the row (None outside of one).
+
+    Filled from the request context by the ORM and by Core inserts alike, so the code that
+    writes the row does not have to pass it along.
+    """
+    return Field(default_factory=current_request_id, max_length=MAX_LENGTH, nullable=True,
+                 sa_column_kwargs={"default": current_request_id})
+
+
+__all__ = ["created_at_field", "timestamp_field", "json_field", "request_id_field", "datetime"]

@@ -37,30 +37,44 @@ KIND_LABELS = {
 
 def scheduler(
     once: Annotated[bool, typer.Option("--once", help="Sweep once and exit.")] = False,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve this process's Prometheus metrics (sweeps, reminders, mail) on this port.",
+        min=1, max=65535)] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")]
+    = "127.0.0.1",
 ) -> None:
     """Run the reminder and mail sweep on its own, every STEPWISE_SCHEDULER_INTERVAL_SECONDS,
     until Ctrl-C. Several may run at once (PostgreSQL): each message still goes out once."""
     from app.db import make_engine, transaction
     from app.engine import runtime
     from app.models import load_all_models
+    from app.observability import actions
+    from app.observability.logs import configure_logging
     from app.reminders import hooks
-    from app.reminders.jobs import blocking_scheduler
-    from app.reminders.sweep import sweep
+    from app.reminders.jobs import blocking_scheduler, run_sweep
 
     settings = load_settings()
+    configure_logging(settings)
     load_all_models()
     registry = Registry(settings.workflows_dir)
     registry.load()
     runtime.set_registry(registry)
     hooks.install()
+    actions.install()
     engine = make_engine(settings.database_url)
     with transaction(engine) as session:
         registry.sync(session)
     if once:
-        report = sweep(engine, settings=settings, registry=registry)
-        out.print(f"{report.queued} queued, {report.digests} digests, {report.sent} sent, "
-                  f"{report.retried} to retry, {report.failed} failed")
+        report = run_sweep(engine, settings, registry)
+        if report is not None:
+            out.print(f"{report.queued} queued, {report.digests} digests, {report.sent} sent, "
+                      f"{report.retried} to retry, {report.failed} failed")
         return
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
+        out.print(f"Metrics on http://{metrics_host}:{metrics_port}/metrics")
     where = settings.smtp_host or "the built-in mailbox"
     out.print(f"Sweeping every {settings.scheduler_interval_seconds} s, mail to {where}. "
               "Ctrl-C stops.")

@@ -8,6 +8,8 @@ from sqlmodel import Session
 
 from app.auth import lockout, service, web_sessions
 from app.auth.identity import SESSION_KEY
+from app.directory import signin
+from app.directory.client import DirectoryUnavailable
 from app.errors import NotAuthenticated
 from app.web import ratelimit
 from app.web.csrf import rotate_csrf_token
@@ -56,6 +58,7 @@ def _login_page(
         "error": error,
         "demo_accounts": _demo_rows(request, db, locale) if settings.demo_mode else [],
         "demo_password": service.DEMO_PASSWORD,
+        "directory": signin.directory_enabled(settings),
     }, status_code=status_code)
 
 
@@ -73,7 +76,8 @@ def login_form(
 def login(
     request: Request, db: SessionDep, form: FormDep, locale: LocaleDep, gettext: GettextDep
 ) -> Response:
-    """Check the employee number and password; start a session or show the form again."""
+    """Check the name and password (with the directory when one is configured); start a
+    session or show the form again."""
     username = form.get("username", "").strip()[:60]
     next_url = form.get("next", "")
     settings = request.app.state.settings
@@ -82,10 +86,10 @@ def login(
         ratelimit.check(request, f"login:{address}:{username.lower()}",
                         settings.rate_limit_sign_in_per_minute)
         lockout.check_not_locked(db, account=username, address=address, settings=settings)
-        person = service.authenticate(
-            db_session=db, employee_no=username, password=form.get("password", "")
-        )
-    except (NotAuthenticated, lockout.SignInLocked, ratelimit.RateLimited) as exc:
+        person = signin.authenticate(db, settings=settings, username=username,
+                                     password=form.get("password", ""))
+    except (NotAuthenticated, lockout.SignInLocked, ratelimit.RateLimited,
+            DirectoryUnavailable) as exc:
         db.rollback()
         if isinstance(exc, NotAuthenticated):
             lockout.record_failure(db, account=username, address=address)

@@ -9,7 +9,7 @@ from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from app.models_base import created_at_field, json_field, timestamp_field
+from app.models_base import created_at_field, json_field, request_id_field, timestamp_field
 
 
 class WorkflowDefinition(SQLModel, table=True):
@@ -77,6 +77,9 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
     key_id: str = Field(default="", max_length=40)  # which audit key sealed it
     seal: str = Field(default="", max_length=64)  # HMAC of the hash with that key
+    # The request or scheduler batch that caused the event, to find its log lines (not sealed:
+    # it is a pointer into the logs, not part of what happened).
+    request_id: str | None = request_id_field()
 
 
 class AuditHead(SQLModel, table=True):

@@ -64,6 +64,11 @@ STATE_HOOKS: list[StateHook] = []
 TasksHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, "list[Task] | None"], None]
 TASK_HOOKS: list[TasksHook] = []
 
+# Called at the end of every start and action, a sign-off still waiting for others included, in
+# the same transaction (metrics count the actions that commit).
+FiredHook = Callable[[Session, CompiledWorkflow, WorkflowInstance, str], None]
+FIRED_HOOKS: list[FiredHook] = []
+
 # What a signature binds to, per workflow: the hash of the exact content being signed (the plan
 # domain freezes a version). Every path that signs (pages, API, emailed links) gets the same.
 ContentHasher = Callable[[Session, WorkflowInstance, Person], str]
@@ -136,6 +141,8 @@ def start(
     opened = _open_tasks(session, compiled, instance, resolver)
     session.flush()
     _tasks_changed(session, compiled, instance, opened)
+    for fired in FIRED_HOOKS:
+        fired(session, compiled, instance, "start")
     return instance
 
 
@@ -379,6 +386,8 @@ def fire(
             hook(session, compiled, instance, result)
     else:
         _tasks_changed(session, compiled, instance, opened)
+    for fired in FIRED_HOOKS:
+        fired(session, compiled, instance, trigger)
     return result
 
 

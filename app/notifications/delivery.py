@@ -51,6 +51,7 @@ class _Claimed:
     text: str
     html: str
     attempts: int
+    request_id: str | None = None  # of the request that queued it (the X-Request-ID header)
 
 
 def redact_links(text: str) -> str:
@@ -129,7 +130,8 @@ def claim(session: Session, now: datetime, settings: Settings, registry: Registr
         leases.append({"id": row.id, **written, "lease_until": lease_until, "leased_by": worker})
         claimed.append(_Claimed(row.id, row.key, row.kind,
                                 person_name(recipient, recipient.locale), recipient.email,
-                                email.subject, email.text, email.html, row.attempts))
+                                email.subject, email.text, email.html, row.attempts,
+                                row.request_id))
     composer.write_links()
     session.flush()
     if leases:
@@ -230,7 +232,7 @@ def _send_batch(mailer: Mailer, claimed: list[_Claimed], results: _Results, now:
         message = build_message(
             settings=settings, key=item.key, kind=item.kind, to_name=item.to_name,
             to_address=item.to_address or "mailbox@stepwise.invalid", subject=item.subject,
-            text=item.text, html=item.html, at=now)
+            text=item.text, html=item.html, at=now, request_id=item.request_id)
         try:
             mailer.send(message)
         except PermanentFailure as exc:

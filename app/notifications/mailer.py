@@ -69,9 +69,11 @@ MAIL_POLICY = _MailPolicy(header_factory=_SharedHeaders())
 
 
 def build_message(*, settings: Settings, key: str, kind: str, to_name: str, to_address: str,
-                  subject: str, text: str, html: str, at: datetime) -> EmailMessage:
+                  subject: str, text: str, html: str, at: datetime,
+                  request_id: str | None = None) -> EmailMessage:
     """A multipart text + HTML email; its Message-ID derives from the outbox key, so a
-    re-delivery after a crash can be recognised downstream."""
+    re-delivery after a crash can be recognised downstream; X-Request-ID names the request
+    that caused it, to find its log lines."""
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = settings.smtp_from
@@ -80,6 +82,8 @@ def build_message(*, settings: Settings, key: str, kind: str, to_name: str, to_a
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     message["Message-ID"] = f"<{digest}@stepwise>"
     message["X-Stepwise-Kind"] = kind
+    if request_id:
+        message["X-Request-ID"] = request_id
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -9,7 +9,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
-from app.models_base import created_at_field, json_field, timestamp_field
+from app.models_base import created_at_field, json_field, request_id_field, timestamp_field
 
 
 class MessageKind:
@@ -71,6 +71,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = timestamp_field()
     digest_id: int | None = Field(default=None, foreign_key="outbox_message.id")
     created_at: datetime = created_at_field()
+    # The request or batch that queued the message: sent on as the X-Request-ID mail header.
+    request_id: str | None = request_id_field()
 
 
 class ActionLink(SQLModel, table=True):

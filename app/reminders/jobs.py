@@ -20,7 +20,9 @@ from app.config import Settings
 from app.engine.audit_checkpoints import write_checkpoint
 from app.engine.registry import Registry
 from app.housekeeping import run_housekeeping
-from app.reminders.sweep import sweep
+from app.observability.batches import scheduler_batch
+from app.observability.metrics import count_sweep
+from app.reminders.sweep import SweepReport, sweep
 
 log = logging.getLogger("stepwise.scheduler")
 JOB_ID = "stepwise-sweep"
@@ -29,26 +31,26 @@ HOUSEKEEPING_MINUTES = 15
 CHECKPOINT_JOB_ID = "stepwise-audit-checkpoint"
 
 
-def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
-    """One tick: sweep, log what happened; an error is logged and the next tick tries again."""
-    try:
+def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> SweepReport | None:
+    """One tick under its own batch id: sweep, count, log one line, write the heartbeat; an
+    error is logged (None) and the next tick tries again."""
+    report = None
+    with scheduler_batch("sweep", engine) as batch:
         report = sweep(engine, settings=settings, registry=registry)
-    except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler
-        log.exception("sweep failed")
-        return
-    if report.queued or report.sent or report.retried or report.failed or report.digests:
-        log.info("sweep: %s queued, %s digests, %s sent, %s to retry, %s failed",
-                 report.queued, report.digests, report.sent, report.retried, report.failed)
-    for error in report.errors:
-        log.warning("mail delivery: %s", error)
+        batch.counts = {"queued": report.queued, "digests": report.digests, "sent": report.sent,
+                        "retried": report.retried, "failed": report.failed}
+        count_sweep(queued=report.queued, sent=report.sent, failed=report.failed,
+                    retried=report.retried)
+        for error in report.errors:
+            log.warning("mail delivery: %s", error)
+    return report
 
 
 def run_upkeep(engine: Engine) -> None:
-    """One housekeeping tick; an error is logged and the next tick tries again."""
-    try:
+    """One housekeeping tick under its own batch id; an error is logged and the next tick
+    tries again."""
+    with scheduler_batch("housekeeping"):
         run_housekeeping(engine)
-    except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler
-        log.exception("housekeeping failed")
 
 
 def run_checkpoint(engine: Engine, settings: Settings) -> None:

@@ -28,7 +28,7 @@ from app.reports.schemas import (
     UnitRef,
     WaitingOut,
 )
-from app.web.deps import CurrentUser, LocaleDep, SessionDep
+from app.web.deps import CurrentUser, LocaleDep, ReportSessionDep, SessionDep
 from app.web.labels import unit_name
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -39,7 +39,7 @@ def _unit(unit, locale: str) -> UnitRef:  # noqa: ANN001 - an OrgUnit
 
 
 @router.get("/dashboard", response_model=DashboardOut, summary="HR dashboard numbers")
-def dashboard(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def dashboard(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
               unit: Annotated[int | None, Query(ge=1)] = None,
               round: Annotated[int | None, Query(ge=1)] = None) -> DashboardOut:  # noqa: A002
     """Overdue work by unit, whom it waits on and age; plans by cycle and outcome; promotions."""
@@ -88,7 +88,7 @@ def _jsonable(value: object) -> object:
 
 
 @router.get("/plans", response_model=PageOut, summary="Improvement plans in your HR scope")
-def plans(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def plans(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
           filters: PlanFiltersDep, cursor: Cursor = None,
           limit: Annotated[int, Query(ge=1, le=500)] = lists.PAGE_SIZE) -> PageOut:
     """Filtered, sorted, one keyset page at a time (`cursor` from next/prev)."""
@@ -102,7 +102,7 @@ def plans(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
 
 
 @router.get("/overdue", response_model=PageOut, summary="Overdue tasks in your HR scope")
-def overdue(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def overdue(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
             filters: TaskFiltersDep, cursor: Cursor = None,
             limit: Annotated[int, Query(ge=1, le=500)] = lists.PAGE_SIZE) -> PageOut:
     """Filtered by unit, whom they wait on, age and workflow; oldest due first by default."""

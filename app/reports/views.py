@@ -19,7 +19,7 @@ from app.reports import actions, exports, ics, lists, presenters, quarterly, ser
 from app.reports.aging import BUCKETS
 from app.reports.params import Cursor, PlanFiltersDep, TaskFiltersDep
 from app.reports.routes import feed_url
-from app.web.deps import CurrentUser, GettextDep, LocaleDep, SessionDep
+from app.web.deps import CurrentUser, GettextDep, LocaleDep, ReportSessionDep, SessionDep
 from app.web.forms import FieldView, FormState
 from app.web.ids import form_ids
 from app.web.labels import person_name, unit_name
@@ -64,7 +64,7 @@ def reports_home() -> RedirectResponse:
 
 
 @router.get("/reports/dashboard")
-def dashboard(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def dashboard(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
               unit: Annotated[int | None, Query(ge=1)] = None,
               round: Annotated[int | None, Query(ge=1)] = None) -> Response:  # noqa: A002
     """The HR dashboard with a chart and a table for every number."""
@@ -110,7 +110,7 @@ def _plan_params(filters: lists.PlanFilters) -> dict[str, Any]:
 
 
 @router.get("/reports/plans")
-def plan_list(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def plan_list(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
               filters: PlanFiltersDep, cursor: Cursor = None) -> Response:
     """Every improvement plan in my HR units, filtered, sorted and paged."""
     where, page = lists.plan_page(db, viewer=user, filters=filters, cursor=cursor)
@@ -141,7 +141,7 @@ def _export(kind: str, header: list[str], rows: Any, name: str, title: str) -> R
 
 
 @router.get("/reports/plans.{kind}")
-def export_plans(kind: str, request: Request, db: SessionDep, user: CurrentUser,
+def export_plans(kind: str, request: Request, db: ReportSessionDep, user: CurrentUser,
                  locale: LocaleDep, gettext: GettextDep, filters: PlanFiltersDep) -> Response:
     """The plan list as filtered, every matching row, as CSV or XLSX."""
     if kind not in ("csv", "xlsx"):
@@ -159,7 +159,7 @@ def _task_params(filters: lists.TaskFilters) -> dict[str, Any]:
 
 
 @router.get("/reports/overdue")
-def overdue_list(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+def overdue_list(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep,
                  filters: TaskFiltersDep, cursor: Cursor = None) -> Response:
     """Overdue tasks in my HR units, with remind and reassign, one by one or in bulk."""
     where, page = lists.task_page(db, viewer=user, filters=filters, cursor=cursor)
@@ -180,7 +180,7 @@ def overdue_list(request: Request, db: SessionDep, user: CurrentUser, locale: Lo
 
 
 @router.get("/reports/overdue.{kind}")
-def export_overdue(kind: str, request: Request, db: SessionDep, user: CurrentUser,
+def export_overdue(kind: str, request: Request, db: ReportSessionDep, user: CurrentUser,
                    locale: LocaleDep, gettext: GettextDep, filters: TaskFiltersDep) -> Response:
     """The overdue list as filtered, every matching row, as CSV or XLSX."""
     if kind not in ("csv", "xlsx"):
@@ -342,7 +342,7 @@ def bulk(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
 # --- Quarterly report ------------------------------------------------------------------------
 
 @router.get("/reports/quarterly")
-def quarterly_form(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
+def quarterly_form(request: Request, db: ReportSessionDep, user: CurrentUser, locale: LocaleDep
                    ) -> Response:
     """Choose the quarter and the unit of the indicator report."""
     where = service.area(db, viewer=user)
@@ -354,7 +354,7 @@ def quarterly_form(request: Request, db: SessionDep, user: CurrentUser, locale: 
 
 
 @router.get("/reports/quarterly.xlsx")
-def quarterly_xlsx(db: SessionDep, user: CurrentUser, locale: LocaleDep, gettext: GettextDep,
+def quarterly_xlsx(db: ReportSessionDep, user: CurrentUser, locale: LocaleDep, gettext: GettextDep,
                    year: Annotated[int, Query(ge=2000, le=2100)],
                    quarter: Annotated[int, Query(ge=1, le=4)],
                    unit: Annotated[int | None, Query(ge=1)] = None) -> Response:

@@ -13,7 +13,9 @@ from sqlmodel import Session
 from app.config import Settings
 from app.errors import NotAuthenticated
 from app.i18n import LOCALES, gettext_for, negotiate
+from app.observability.metrics import REPORT_READS
 from app.org.models import Person
+from app.web import reads
 from app.web.sessions import LANG_KEY, USER_KEY, USER_LOCALE_KEY
 
 
@@ -36,6 +38,7 @@ def get_db(request: Request) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+            reads.note_write(request, session)
         except BaseException:
             session.rollback()
             raise
@@ -157,3 +160,25 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 FormDep = Annotated[dict[str, str], Depends(form_data)]
+
+
+def report_session(request: Request, primary: SessionDep, user: CurrentUser
+                   ) -> Iterator[Session]:
+    """A read-only session for a report (dashboard, lists, exports): on the read replica when
+    one answers and has the reader's own writes, else the request's session on the primary."""
+    replica = reads.replica_engine(request)
+    conn = reads.replica_connection(request, replica, user.id) if replica is not None else None
+    if conn is None:
+        if replica is not None:
+            REPORT_READS.labels("primary").inc()
+        yield primary
+        return
+    REPORT_READS.labels("replica").inc()
+    try:
+        with Session(bind=conn) as session:
+            yield session
+    finally:
+        conn.close()
+
+
+ReportSessionDep = Annotated[Session, Depends(report_session, scope="function")]

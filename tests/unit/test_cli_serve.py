@@ -52,7 +52,8 @@ def test_serve_runs_the_app_factory_under_uvicorn(
 
     assert result.exit_code == 0, result.output
     assert calls == [(("app.main:create_app",),
-                      {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1})]
+                      {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1,
+                       "access_log": False, "log_config": None})]
 
 
 def test_production_without_a_mail_server_or_audit_key_refuses_to_start(
