@@ -202,6 +202,8 @@ PROBLEMS = {
     "hash": "the event was changed",
     "seal": "the event's seal does not match: changed or written without the audit key",
     "unknown_key": "the event is sealed with a key that is not configured",
+    "unsealed": "the event has no seal (written before sealing existed, or its seal was "
+                "removed; after an upgrade, run `stepwise audit seal` once)",
     "head": "the chain's last event does not match its head (events deleted or replaced)",
     "head_seal": "the chain's head was changed without the audit key",
     "no_history": "the case has no audit history (deleted)",
@@ -255,6 +257,8 @@ def _event_break(instance_id: int, event: AuditEvent, expected_seq: int, prev_ha
         return Break(instance_id, event.seq, "payload")
     if event.hash != event_hash(event):
         return Break(instance_id, event.seq, "hash")
+    if not event.seal:
+        return Break(instance_id, event.seq, "unsealed")
     expected_seal = keyring.seal(event.key_id, _event_message(event.key_id, event.hash))
     if expected_seal is None:
         return Break(instance_id, event.seq, "unknown_key")

@@ -66,11 +66,11 @@ class KeptMail:
 def _as_seen_by(message: OutboxMessage, viewer: Person) -> KeptMail:
     own = message.recipient_id == viewer.id
     if not own:  # the links act as their recipient: nobody else may hold them
-        message = replace_bodies(message)
+        message = _without_links(message)
     return KeptMail(message, own)
 
 
-def replace_bodies(message: OutboxMessage) -> OutboxMessage:
+def _without_links(message: OutboxMessage) -> OutboxMessage:
     """A detached copy of a message with its links' tokens blanked out."""
     copy = OutboxMessage.model_validate(message.model_dump())
     copy.body_text = redact_links(message.body_text)

@@ -128,6 +128,8 @@ def test_demo_command_refuses_a_production_database(
 ) -> None:
     monkeypatch.setenv("STEPWISE_ENVIRONMENT", "production")
     monkeypatch.setenv("STEPWISE_SECRET_KEY", "a-long-random-production-secret-for-the-test")
+    monkeypatch.setenv("STEPWISE_SMTP_HOST", "mail.bank.example")
+    monkeypatch.setenv("STEPWISE_AUDIT_KEYS", '{"2027a": "' + "k" * 40 + '"}')
     get_settings.cache_clear()
 
     result = CliRunner().invoke(app, ["demo"])
