@@ -33,6 +33,7 @@ class MessageStatus:
     digested = "digested"  # went out inside a digest
     sent = "sent"
     failed = "failed"  # refused for good (bad address…): visible to HR, retried on request
+    obsolete = "obsolete"  # no longer true when its turn came (task done, a later reminder)
 
 
 class OutboxMessage(SQLModel, table=True):
