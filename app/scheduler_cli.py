@@ -152,8 +152,12 @@ def simulated_mails(spec: WorkflowSpec, cal: WorkingCalendar, start: date, until
         if planned.kind == TimerKind.escalation:
             phase = Phase.overdue
         says = gettext(SAYS[phase]).format(date=due_day.isoformat(), days=days)
-        to = ([policy.escalate[planned.level].to] if planned.kind == TimerKind.escalation
-              else waiting)
+        to = waiting
+        if planned.kind == TimerKind.escalation:  # never to those it waits on alone
+            rung = policy.escalate[planned.level].to
+            to = [rung] if any(expr != rung for expr in waiting) else []
+        if not to:
+            continue
         out.append(SimulatedMail(planned.day, planned.kind, planned.level, says, to))
     return due_day, out
 

@@ -19,7 +19,12 @@ from app.notifications.models import MessageKind
 from app.notifications.outbox import Notice, enqueue_many
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus
 from app.reminders.plan import overdue_day, overdue_level_on
-from app.reminders.recipients import Directory, escalation_recipients, task_recipients
+from app.reminders.recipients import (
+    Directory,
+    escalation_recipients,
+    task_people,
+    task_recipients,
+)
 from app.reminders.service import add_timer
 from app.rows import claim_transaction, skip_locked
 
@@ -184,9 +189,13 @@ def _escalate(batch: _Batch, task: Task, instance: WorkflowInstance, policy: Dea
     today = batch.directory.on
     expr = policy.escalate[rung].to
     topic = topic_key(task)
+    # the task's own people hear of it through its reminders: an escalation goes above them
+    waited_on = set(task_people(batch.session, task))
     for recipient in escalation_recipients(batch.session, instance, expr, today,
                                            batch.directory):
         person = recipient.person
+        if person.id in waited_on:
+            continue
         key = f"escalation:i{instance.id}:{topic}:{due_day.isoformat()}:r{rung}:p{person.id}"
         params = {"rung": rung, "to": expr, "on_behalf_of_id": recipient.on_behalf_of_id,
                   "due_at": task.due_at.isoformat(), "state": task.state, "topic": topic,

@@ -207,6 +207,10 @@ def test_a_checkpoint_mail_names_the_checkpoint_and_leads_to_its_form(
     assert check_mail_row.subject == "今日到期：检查点（2026年12月15日） · 服务态度生硬 (张三)"
     assert f"/plans/{plan.id}/checkpoints/{point.id}/check" in check_mail_row.body_text
     assert "/act/" not in check_mail_row.body_text
+    # overdue, the supervisor is reminded; the ladder never escalates to the one it waits on
+    run_days(engine, registry, settings, date(2026, 12, 16), date(2026, 12, 18))
+    about_it = [m for m in outbox_mail(db, org.manager_a) if "检查点（2026年12月15日）" in m.subject]
+    assert [m.kind for m in about_it] == ["on_due", "overdue"]
 
 
 LINK_ANY = re.compile(r"http://127\.0\.0\.1:8000(/\S+)")
