@@ -18,6 +18,7 @@ from app.engine.models import Task, WorkflowInstance
 from app.engine.registry import Registry
 from app.i18n import LOCALES, N_, gettext_for, pick_label, translations
 from app.notifications.models import MessageKind, OutboxMessage
+from app.notifications.notices import filing_item
 from app.notifications.task_mail import Context, task_item
 from app.org.models import OrgUnit, Person
 
@@ -179,6 +180,10 @@ class Composer:
                     "subject": _(SUBJECTS[MessageKind.final_result]).format(case=case_label,
                                                                            state=label),
                     "sentence": _(FINAL_SENTENCE).format(case=case_label, state=label)}
+        if message.kind == MessageKind.filing_notice:
+            return {**common, **filing_item(self.session, message.params or {}, case_label,
+                                            locale, _, show_date, person_name,
+                                            self.settings.base_url.rstrip("/"))}
         context = Context(self.session, self.settings, self.registry, self.now, locale, _,
                           show_date, person_name)
         found = task_item(context, message, instance, spec, recipient, case_label)

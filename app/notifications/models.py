@@ -20,6 +20,7 @@ class MessageKind:
     overdue = "overdue"
     escalation = "escalation"
     final_result = "final_result"
+    filing_notice = "filing_notice"  # for information: an appointment filed with head office
     digest = "digest"
 
     reminders = (before_due, on_due, overdue)

@@ -24,13 +24,14 @@ from app.org.models import Delegation, Person
 from app.plans import checkpoints
 from app.plans.models import Checkpoint
 from app.plans.schemas import ProgressEntry
+from app.promotions import service as promotions
 from app.reminders.plan import Phase, phase_on
 from app.reminders.recipients import group_holders
 from app.reminders.sweep import sweep
 from app.scheduler_cli import simulated_mails
 from tests.factories import WORKFLOWS, bank
 from tests.plan_helpers import running_plan
-from tests.promotion_helpers import ProvincialBank, provincial_bank
+from tests.promotion_helpers import GOOD_FACTS, ProvincialBank, provincial_bank
 from tests.reminder_helpers import at, run_days
 from tests.smtp_sink import Received
 
@@ -209,7 +210,8 @@ def test_a_checkpoint_mail_names_the_checkpoint_and_leads_to_its_form(
     assert "/act/" not in check_mail_row.body_text
     # overdue, the supervisor is reminded; the ladder never escalates to the one it waits on
     run_days(engine, registry, settings, date(2026, 12, 16), date(2026, 12, 18))
-    about_it = [m for m in outbox_mail(db, org.manager_a) if "检查点（2026年12月15日）" in m.subject]
+    about_it = [m for m in outbox_mail(db, org.manager_a)
+                if "检查点（2026年12月15日）" in m.subject]
     assert [m.kind for m in about_it] == ["on_due", "overdue"]
 
 
@@ -264,3 +266,29 @@ def test_a_mail_says_what_is_true_on_the_day_it_is_sent(db, engine, registry, si
     assert subjects == {"已逾期 1 个工作日：月度报表迟报 (张三)"}
     assert all("今日到期" not in r.text for r in sink.received)
     assert {r.kind for r in sink.received} == {"on_due"}
+
+
+def test_a_filing_notice_is_mailed_once_for_information_and_leads_to_where_it_is_acknowledged(
+        db, engine, registry, sink) -> None:
+    org = provincial_bank(db)
+    org.employee_b.grade = "cm"
+    registry.sync(db)
+    db.commit()
+    at(date(2026, 3, 10))  # inside the private-finance application window
+    request = promotions.apply(db, scheme="bocom_private_finance_2002", person=org.employee_b,
+                               applicant=org.employee_b, target_title="senior_cm",
+                               facts=GOOD_FACTS)
+    instance = db.get(WorkflowInstance, request.instance_id)
+    for trigger, actor, payload in (("recommend", org.branch_pf, {}),
+                                    ("check", org.branch_leader, {}),
+                                    ("decide", org.branch_president, {}),
+                                    ("appoint", org.branch_hr, {"issue_date": "2026-03-10"})):
+        runtime.fire(db, instance, trigger, actor, payload)
+    db.commit()
+    run_days(engine, registry, sink.settings(), date(2026, 3, 10), date(2026, 3, 20))
+    [notice] = sink.to(org.filer.email)
+    assert notice.kind == "filing_notice"
+    assert notice.message["Subject"] == "报备：王五 自 2026年3月10日 起聘任为 高级客户经理"
+    assert "仅供知悉，无需审批" in notice.text
+    links = [path for path in LINK.findall(notice.text) if path != "/preferences"]
+    assert links == ["/promotions/queue", f"/instances/{instance.id}"]
