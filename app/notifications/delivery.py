@@ -192,44 +192,42 @@ class _Outcome:
         report.sent += 1
 
 
-def _send_locked(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
-                 registry: Registry, worker: str, report: DeliveryReport) -> tuple[bool, bool]:
-    """PostgreSQL: claim, send and record one message in one transaction that holds its row
-    lock throughout; (found one, the server is down)."""
+def _send_one(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
+              registry: Registry, worker: str, report: DeliveryReport) -> tuple[bool, bool]:
+    """Claim, write, send and record one message; (found one, the server is down).
+
+    PostgreSQL: one transaction holds the message's row lock from the claim to the record.
+    SQLite: a short write transaction leases it; the result is recorded afterwards, only while
+    the lease is still this worker's.
+    """
+    locked = engine.dialect.name == "postgresql"
     with claim_transaction(engine) as session:
         item = claim(session, now, settings, registry, worker, mailer.transport == "smtp",
-                     lease=False)
+                     lease=not locked)
         if not isinstance(item, _Claimed):
             report.count(item)
             return item is not None, False
         outcome = _Outcome(item, now, settings)
-        outcome.send(mailer, report)
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id)
-                        .values(**outcome.values).execution_options(synchronize_session=False))
-    return True, outcome.server_down
-
-
-def _send_leased(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
-                 registry: Registry, worker: str, report: DeliveryReport) -> tuple[bool, bool]:
-    """SQLite: lease one message in a short write transaction, send it, then record the result
-    if the lease is still this worker's; (found one, the server is down)."""
-    with claim_transaction(engine) as session:
-        item = claim(session, now, settings, registry, worker, mailer.transport == "smtp",
-                     lease=True)
-    if not isinstance(item, _Claimed):
-        report.count(item)
-        return item is not None, False
-    outcome = _Outcome(item, now, settings)
+        if locked:
+            outcome.send(mailer, report)
+            _record(session, item.id, outcome.values)
+            return True, outcome.server_down
     try:
         outcome.send(mailer, report)
     finally:  # a run killed while sending hands the message straight back to the next run
         with transaction(engine) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == item.id, OutboxMessage.leased_by == worker)
-                .values(lease_until=None, leased_by="", **outcome.values)
-                .execution_options(synchronize_session=False))
+            _record(session, item.id, {"lease_until": None, "leased_by": "", **outcome.values},
+                    worker)
     return True, outcome.server_down
+
+
+def _record(session: Session, message_id: int, values: dict[str, object],
+            leased_by: str | None = None) -> None:
+    """Write what became of a message (under a lease: only while the lease is the worker's)."""
+    statement = update(OutboxMessage).where(OutboxMessage.id == message_id)
+    if leased_by is not None:
+        statement = statement.where(OutboxMessage.leased_by == leased_by)
+    session.execute(statement.values(**values).execution_options(synchronize_session=False))
 
 
 def _defer_due(engine: Engine, now: datetime, settings: Settings, error: str,
@@ -256,11 +254,10 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
     if in_quiet_hours(now, settings):
         return report
     worker = worker or worker_name()
-    send_one = _send_locked if engine.dialect.name == "postgresql" else _send_leased
     with mailer_factory(settings) as mailer:
         while True:
-            found, server_down = send_one(engine, mailer, now, settings, registry, worker,
-                                          report)
+            found, server_down = _send_one(engine, mailer, now, settings, registry, worker,
+                                           report)
             if server_down:
                 _defer_due(engine, now, settings, report.errors[-1], report)
                 return report

@@ -3,40 +3,21 @@ were really missed, who opened the next cycle, and refusals that say what is tru
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import date
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.engine import audit
 from app.engine.models import WorkflowInstance
 from app.plans.models import Review
-from tests.factories import bank
-from tests.integration.test_plan_journey_http import Api, draft_and_propose, open_task_owners
+from tests.integration import test_plan_journey_http as journey
 from tests.plan_helpers import REVIEW, running_plan
 from tests.reminder_helpers import at
 
-
-@pytest.fixture
-def people(db: Session, app):
-    org = bank(db)
-    db.commit()
-    return org
-
-
-@pytest.fixture
-def sign_in(app, login, csrf):
-    """sign_in(person) -> an Api for that person."""
-    with ExitStack() as stack:
-
-        def _sign_in(person) -> Api:
-            client = stack.enter_context(TestClient(app, base_url="http://testserver"))
-            login(client, person)
-            return Api(client, csrf(client))
-
-        yield _sign_in
+# The journey's fixtures (a bank; signed-in API callers) and helpers.
+people, sign_in = journey.people, journey.sign_in
+Api, draft_and_propose, open_task_owners = journey.Api, journey.draft_and_propose, \
+    journey.open_task_owners
 
 
 def running(db: Session, people) -> dict:
