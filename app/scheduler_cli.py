@@ -74,7 +74,8 @@ def scheduler(
     if once:
         report = sweep(engine, settings=settings, registry=registry)
         out.print(f"{report.queued} queued, {report.digests} digests, {report.sent} sent, "
-                  f"{report.retried} to retry, {report.failed} failed")
+                  f"{report.retried} to retry, {report.failed} failed, {report.obsolete} no "
+                  "longer true")
         return
     where = settings.smtp_host or "the built-in mailbox"
     out.print(f"Sweeping every {settings.scheduler_interval_seconds} s, mail to {where}. "

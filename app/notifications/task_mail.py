@@ -75,13 +75,20 @@ def _open_on_topic(session: Session, instance: WorkflowInstance, key: str) -> li
 def _replaced(session: Session, message: OutboxMessage, key: str) -> bool:
     """Whether a later reminder to the same person about the same thing exists: then this one
     is not sent (after downtime the queue may hold several; only the latest is true)."""
-    later = session.exec(select(OutboxMessage.params).where(
+    later = session.exec(select(OutboxMessage.params, OutboxMessage.task_id).where(
         OutboxMessage.recipient_id == message.recipient_id,
         OutboxMessage.instance_id == message.instance_id,
         OutboxMessage.kind.in_(MessageKind.reminders),
         OutboxMessage.id > message.id,
         OutboxMessage.status.in_(LIVE)))
-    return any((params or {}).get("topic") == key for params in later)
+    for params, task_id in later:
+        topic = (params or {}).get("topic")
+        if topic is None and task_id is not None:  # HR's "remind now" names only its task
+            task = session.get(Task, task_id)
+            topic = topic_key(task) if task else None
+        if topic == key:
+            return True
+    return False
 
 
 def _topic(ctx: Context, spec: WorkflowSpec, instance: WorkflowInstance, task: Task

@@ -32,9 +32,11 @@ def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> None:
     except Exception:  # noqa: BLE001 - a failing tick must not stop the scheduler
         log.exception("sweep failed")
         return
-    if report.queued or report.sent or report.retried or report.failed or report.digests:
-        log.info("sweep: %s queued, %s digests, %s sent, %s to retry, %s failed",
-                 report.queued, report.digests, report.sent, report.retried, report.failed)
+    if (report.queued or report.sent or report.retried or report.failed or report.digests
+            or report.obsolete):
+        log.info("sweep: %s queued, %s digests, %s sent, %s to retry, %s failed, %s no longer "
+                 "true", report.queued, report.digests, report.sent, report.retried,
+                 report.failed, report.obsolete)
     for error in report.errors:
         log.warning("mail delivery: %s", error)
 
