@@ -53,6 +53,7 @@ ROUTER_MODULES = (
     "app.org.views",
     "app.plans.routes",
     "app.plans.views",
+    "app.plans.checkpoint_pages",
     "app.promotions.routes",
     "app.promotions.views",
     "app.assessments.routes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass
@@ -49,11 +50,15 @@ class Received:
 class SmtpSink:
     """Start, stop (the server 'goes down') and start again on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0, overlap: int = 0) -> None:
         self.port = free_port()
         self.received: list[Received] = []
         self.refuse: set[str] = set()  # addresses answered with 550 (a permanent failure)
-        self._lock = threading.Lock()
+        self.delay = delay  # seconds the server takes over each message (a slow server)
+        self.overlap = overlap  # hold the first messages until this many clients are sending
+        self._clients: set[int] = set()
+        self._all_there: asyncio.Event | None = None
+        self._lock = threading.Condition()
         self._controller: Controller | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
@@ -65,7 +70,16 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        """aiosmtpd hook: keep the message."""
+        """aiosmtpd hook: keep the message (slowly, and once enough clients are sending)."""
+        if self.overlap:
+            if self._all_there is None:
+                self._all_there = asyncio.Event()
+            self._clients.add(id(session))
+            if len(self._clients) >= self.overlap:
+                self._all_there.set()
+            await asyncio.wait_for(self._all_there.wait(), timeout=60)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         sent_at = parsedate_to_datetime(message["Date"]).astimezone(clock.zone())
@@ -73,7 +87,13 @@ class SmtpSink:
             for rcpt in envelope.rcpt_tos:
                 self.received.append(Received(rcpt, message["X-Stepwise-Kind"] or "",
                                               sent_at.date(), message))
+            self._lock.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 60) -> bool:
+        """Block until at least `count` messages have arrived (False after the timeout)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.received) >= count, timeout=timeout)
 
     def start(self) -> None:
         """Listen on the sink's port."""

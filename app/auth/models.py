@@ -8,7 +8,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
-from app.models_base import created_at_field, timestamp_field
+from app.models_base import created_at_field, request_id_field, timestamp_field
 
 
 class WebSession(SQLModel, table=True):
@@ -56,6 +56,8 @@ class PasswordReset(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
+    # The request that asked for it: its mail, queued later by the sweep, carries that id.
+    request_id: str | None = request_id_field()
 
 
 class ApiToken(SQLModel, table=True):

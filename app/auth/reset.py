@@ -65,7 +65,7 @@ def resolve_requests(db_session: Session, *, now: datetime, limit: int = 100) ->
             "key": f"{MESSAGE_KIND}:{reset.id}", "kind": MESSAGE_KIND, "recipient_id": person.id,
             "params": {"reset_id": reset.id}, "to_address": person.email,
             "locale": person.locale, "status": MessageStatus.pending, "send_after": now,
-            "created_at": now,
+            "created_at": now, "request_id": reset.request_id,
         }) is not None
     db_session.flush()
     return queued

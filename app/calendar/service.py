@@ -100,6 +100,22 @@ def year_is_official(year: int) -> bool:
     return calendar.official_is_working_day(date(year, 6, 1))[1] == Source.official
 
 
+def corrected_days(session: Session, year: int) -> int:
+    """How many days of a year HR has corrected (loaded from the notice, or one by one)."""
+    return len(session.exec(select(CalendarDay.id).where(
+        CalendarDay.date >= date(year, 1, 1), CalendarDay.date <= date(year, 12, 31))).all())
+
+
+def year_standing(session: Session, year: int) -> tuple[str, int]:
+    """Who decides a year's days, and how many HR corrected: the official notice, HR's
+    arrangement (a year the package does not know yet, loaded or corrected by HR), or weekends
+    only (nobody has said anything about the year yet)."""
+    corrected = corrected_days(session, year)
+    if year_is_official(year):
+        return Source.official, corrected
+    return (Source.hr, corrected) if corrected else (Source.weekend_fallback, 0)
+
+
 def _upsert(session: Session, day: date, working: bool, note: str, by: Person | None,
             now: datetime, existing: dict[date, CalendarDay] | None = None) -> str:
     if existing is not None:

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from app import clock
 from app.calendar import service
 from app.calendar.service import CalendarImportFailed
+from app.engine.calendar import Source
 from app.errors import ImportFailed, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
@@ -45,12 +46,15 @@ def page(request: Request, db: Session, user: Person, locale: str, month_text: s
          status_code: int = 200) -> Response:
     """The month page: everyone may look; HR and administrators may correct."""
     year, month = parse_month(month_text)
+    standing, corrected = service.year_standing(db, year)
     ctx: dict[str, Any] = {
         "weeks": service.month(db, year, month, locale),
         "month": f"{year:04d}-{month:02d}",
         "previous": _shift(year, month, -1),
         "next": _shift(year, month, 1),
-        "official": service.year_is_official(year),
+        "official": standing == Source.official,
+        "standing": standing,
+        "corrected": corrected,
         "year": year,
         "problems": problems or [],
         "message": message,

@@ -106,8 +106,13 @@ def start(
     title: str = "",
     context: dict[str, Any] | None = None,
     registry: Registry | None = None,
+    on_behalf_of_id: int | None = None,
 ) -> WorkflowInstance:
-    """Begin a new instance on the workflow's current version and open its first tasks."""
+    """Begin a new instance on the workflow's current version and open its first tasks.
+
+    The initiator is who started it (the subject when nobody else did): the audit's first event
+    names them, also when an action on another case started this one (the next cycle).
+    """
     registry = registry or get_registry()
     compiled = registry.compiled_current(session, workflow)
     now = clock.now()
@@ -130,7 +135,7 @@ def start(
         instance_id=instance.id,
         at=now,
         actor_id=(initiator or subject).id,
-        on_behalf_of_id=None,
+        on_behalf_of_id=on_behalf_of_id,
         trigger="start",
         from_state=None,
         to_state=instance.state,
@@ -287,9 +292,7 @@ def fire(
     signed = _signed(session, instance, t.trigger) if t.sign_offs else []
     action = _allowed(session, resolver, instance, t, actor, on_behalf_of_id, signed)
     if action is None:
-        if t.sign_offs and any(resolver.matches(s.signer, actor.id) for s in t.sign_offs):
-            raise InvalidTransition("You have already signed this.")
-        raise NotAllowed("You may not take this action on this case.")
+        raise _refusal(session, resolver, instance, t, actor, on_behalf_of_id, signed)
 
     payload = dict(payload or {})
     cleaned = validate_form(spec, t.form, payload)
@@ -389,6 +392,24 @@ def fire(
     for fired in FIRED_HOOKS:
         fired(session, compiled, instance, trigger)
     return result
+
+
+def _refusal(session: Session, resolver: ActorResolver, instance: WorkflowInstance,
+             t: TransitionSpec, actor: Person, on_behalf_of_id: int | None,
+             signed: list[SignOff]) -> InvalidTransition | NotAllowed:
+    """Why someone may not take an action, in words that are true for them: acting for a person
+    who gave them no delegation, a signature already given, or no part in this step."""
+    if on_behalf_of_id is not None and on_behalf_of_id not in active_principals(
+            session, actor.id, clock.today(), instance.workflow):
+        return NotAllowed("You do not act for this person: no delegation from them covers this "
+                          "case today.")
+    signer_id = on_behalf_of_id or actor.id
+    done = {s.signer_expr for s in signed}
+    if any(s.signer in done and resolver.matches(s.signer, signer_id) for s in t.sign_offs):
+        if signer_id != actor.id:
+            return InvalidTransition("The person you act for has already signed this.")
+        return InvalidTransition("You have already signed this.")
+    return NotAllowed("You may not take this action on this case.")
 
 
 def _move(session: Session, instance: WorkflowInstance, values: dict[str, Any]) -> None:

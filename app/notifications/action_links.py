@@ -1,14 +1,18 @@
-"""Single-use action links: minted per recipient and task, stored hashed, checked before acting."""
+"""Single-use action links: one per recipient, message and action, stored hashed, checked before
+acting."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import secrets
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from app.engine import runtime
@@ -16,12 +20,11 @@ from app.engine.definitions import TransitionSpec, WorkflowSpec
 from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
 from app.engine.runtime import Action, FireResult
+from app.engine.topics import is_engine_task
 from app.errors import NotAllowed, NotAuthenticated, TokenExpired
 from app.notifications.models import ActionLink
 from app.org.models import Person
 from app.reminders.recipients import expression_people, task_people
-
-TOKEN_BYTES = 32
 
 
 class LinkStatus:
@@ -45,23 +48,24 @@ def final_outcome(spec: WorkflowSpec, transition: TransitionSpec) -> bool:
     return any(spec.states[dest].terminal for dest in transition.destinations)
 
 
-def mint(session: Session, *, person: Person, task: Task, instance: WorkflowInstance,
-         action: Action, spec: WorkflowSpec, now: datetime, lifetime: timedelta,
-         message_id: int | None = None) -> str:
-    """Create a link for one person to take one action on one task; the token (shown once)."""
-    token, row = new_link(person=person, task=task, instance=instance, action=action, spec=spec,
-                          now=now, lifetime=lifetime, message_id=message_id)
-    session.add(ActionLink(**row))
-    return token
+def token_for(secret: str, *, message_id: int, task_id: int, trigger: str,
+              on_behalf_of_id: int | None) -> str:
+    """The token of one action in one message: derived from the message with the server's
+    secret, so writing the message again (a retry, or a resend after a crash) gives the same
+    links, and the copy that left just before the crash keeps working."""
+    text = f"action-link:{message_id}:{task_id}:{trigger}:{on_behalf_of_id or ''}"
+    digest = hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def new_link(*, person: Person, task: Task, instance: WorkflowInstance, action: Action,
-             spec: WorkflowSpec, now: datetime, lifetime: timedelta,
-             message_id: int | None = None) -> tuple[str, dict[str, Any]]:
-    """A fresh token and the ActionLink row that stores it (for `mint`, or for inserting the
-    links of many messages in one statement)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, {
+def issue(session: Session, *, secret: str, person: Person, task: Task,
+          instance: WorkflowInstance, action: Action, spec: WorkflowSpec, now: datetime,
+          lifetime: timedelta, message_id: int) -> str:
+    """Store the link of one action in one message (once: writing the message again keeps a
+    used link used, and gives an unused one a fresh lifetime); the token for the email."""
+    token = token_for(secret, message_id=message_id, task_id=task.id or 0,
+                      trigger=action.transition.trigger, on_behalf_of_id=action.on_behalf_of_id)
+    session.connection().execute(_upsert_link(session.get_bind().dialect.name), {
         "token_hash": hash_token(token),
         "person_id": person.id,
         "task_id": task.id,
@@ -73,7 +77,21 @@ def new_link(*, person: Person, task: Task, instance: WorkflowInstance, action: 
         "expires_at": now + lifetime,
         "message_id": message_id,
         "created_at": now,
-    }
+    })
+    return token
+
+
+@cache
+def _upsert_link(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (token_hash) DO UPDATE the lifetime of a link nobody used yet."""
+    table = ActionLink.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.token_hash],
+        set_={"expires_at": statement.excluded.expires_at},
+        where=table.c.used_at.is_(None),
+    )
 
 
 def link_actions(session: Session, instance: WorkflowInstance, task: Task, person: Person,
@@ -82,8 +100,12 @@ def link_actions(session: Session, instance: WorkflowInstance, task: Task, perso
 
     What `runtime.available_actions` gives, kept to the task's own actions before the
     permission check rather than after: an optional action such as cancelling (allowed from
-    every state, to HR) is never offered, so resolving who may take it was wasted work.
+    every state, to HR) is never offered, so resolving who may take it was wasted work. A task
+    a domain opened (a checkpoint) is about its own item, never a workflow action: none.
     """
+    if not is_engine_task(task):
+        return []
+
     def own(t: TransitionSpec) -> bool:
         if t.optional:
             return False
@@ -155,6 +177,8 @@ def inspect(session: Session, token: str, now: datetime,
     task = session.get(Task, link.task_id)
     person = session.get(Person, link.person_id)
     assert instance is not None and task is not None and person is not None
+    if not is_engine_task(task):
+        return LinkView(LinkStatus.unknown)  # no workflow action was ever a domain task's own
     spec = (registry or runtime.get_registry()).compiled(session, instance.definition_id).spec
     view = LinkView(LinkStatus.ready, link, instance, task, person,
                     spec.transition(link.trigger, link.state), spec)

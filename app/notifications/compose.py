@@ -1,39 +1,35 @@
-"""An outbox row becomes an email: text and HTML from templates, in the recipient's language."""
+"""An outbox row becomes an email: text and HTML from templates, in the recipient's language,
+saying what is true when it is sent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from babel.dates import format_date
 from jinja2 import Template
-from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
 from app.config import Settings
-from app.engine import calendar
 from app.engine.calendar import local_date
-from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.models import Task, WorkflowInstance
 from app.engine.registry import Registry
 from app.i18n import LOCALES, N_, gettext_for, pick_label
-from app.notifications import action_links
 from app.notifications.mail_templates import environment, person_name
-from app.notifications.models import ActionLink, MessageKind, OutboxMessage
+from app.notifications.models import MessageKind, OutboxMessage
+from app.notifications.notices import filing_item
+from app.notifications.task_mail import Context, task_item
 from app.org.models import OrgUnit, Person
-from app.reminders.recipients import task_people
 
 M = TypeVar("M", bound=SQLModel)
 
 SUBJECTS = {
-    MessageKind.before_due: N_("Reminder: {case} is due on {date}"),
-    MessageKind.on_due: N_("Due today: {case}"),
-    MessageKind.overdue: N_("Overdue by {days} working days: {case}"),
-    MessageKind.escalation: N_("Escalation: {case} is overdue by {days} working days"),
     MessageKind.final_result: N_("Result: {case}: {state}"),
     MessageKind.digest: N_("Your Stepwise digest of {date}: {count} items"),
 }
+FINAL_SENTENCE = N_("{case} has ended: {state}.")
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ def action_url(settings: Settings, token: str) -> str:
 
 
 class Composer:
-    """Builds the context of one message (minting its action links) and renders it."""
+    """Builds the context of one message (storing its action links) and renders it."""
 
     def __init__(self, session: Session, settings: Settings, registry: Registry,
                  now: datetime) -> None:
@@ -78,18 +74,6 @@ class Composer:
         self.now = now
         self._templates: dict[tuple[str, str], Template] = {}
         self._kept: list[SQLModel] = []
-        self._new_links: list[dict[str, Any]] | None = None
-
-    def gather_links(self) -> None:
-        """From now on keep the action links it mints for `write_links` (one statement for the
-        whole batch) instead of adding each to the session."""
-        self._new_links = []
-
-    def write_links(self) -> None:
-        """Insert the action links gathered since `gather_links`."""
-        if self._new_links:
-            self.session.execute(insert(ActionLink), self._new_links)
-        self._new_links = [] if self._new_links is not None else None
 
     def prefetch(self, messages: list[OutboxMessage]) -> None:
         """Load in a few statements the rows that writing these messages reads one by one
@@ -114,8 +98,9 @@ class Composer:
             self._templates[key] = environment(locale).get_template(name)
         return self._templates[key]
 
-    def render(self, message: OutboxMessage, recipient: Person) -> Email:
-        """Subject, text and HTML of a message, for its recipient."""
+    def render(self, message: OutboxMessage, recipient: Person) -> Email | None:
+        """Subject, text and HTML of a message, for its recipient; None when nothing it would
+        say is still true (its task was done, or a later reminder replaced it)."""
         if message.kind == "password_reset":  # written by its own module (issue 6)
             from app.auth.reset import render_mail
 
@@ -125,11 +110,16 @@ class Composer:
         if message.kind == MessageKind.digest:
             items = [self.item(m, recipient, locale) for m in self._digest_items(message)]
             ctx: dict[str, Any] = {"items": [i for i in items if i]}
+            if not ctx["items"]:
+                return None
             subject = _(SUBJECTS[MessageKind.digest]).format(
                 date=show_date(local_date(self.now), locale), count=len(ctx["items"]))
         else:
-            ctx = self.item(message, recipient, locale) or {}
-            subject = ctx.get("subject", "")
+            found = self.item(message, recipient, locale)
+            if found is None:
+                return None
+            ctx = found
+            subject = ctx["subject"]
         ctx.update(recipient_name=person_name(recipient, locale), locale=locale,
                    base_url=self.settings.base_url.rstrip("/"))
         name = message.kind if message.kind == MessageKind.digest else "notice"
@@ -145,78 +135,37 @@ class Composer:
 
     def item(self, message: OutboxMessage, recipient: Person, locale: str
              ) -> dict[str, Any] | None:
-        """The context of one notice: the case, its state, the deadline, and the links."""
-        _ = gettext_for(locale)
+        """The context of one notice (the case, what it is about, the links), or None when
+        nothing it would say is still true."""
         instance = self.session.get(WorkflowInstance, message.instance_id)
         if instance is None:
             return None
+        _ = gettext_for(locale)
         spec = self.registry.compiled(self.session, instance.definition_id).spec
-        params = message.params or {}
-        state_name = params.get("state") or instance.state
-        state = spec.states.get(state_name)
         subject_person = self.session.get(Person, instance.subject_id)
         case = instance.title or pick_label(spec.label, locale)
         case_label = f"{case} ({person_name(subject_person, locale)})"
-        due_at = params.get("due_at")
-        due_day = local_date(datetime.fromisoformat(due_at)) if due_at else None
-        days = params.get("overdue_days", params.get("level", 0))
-        if message.kind == MessageKind.overdue and due_day is not None:
-            days = calendar.load(self.session).working_days_between(due_day, local_date(self.now))
-        principal = self.session.get(Person, params["on_behalf_of_id"]) if params.get(
-            "on_behalf_of_id") else None
-        ctx: dict[str, Any] = {
-            "kind": message.kind,
-            "case": case_label,
-            "workflow": pick_label(spec.label, locale),
-            "state": pick_label(state.label, locale) if state else state_name,
-            "due": show_date(due_day, locale),
-            "days": days,
-            "case_url": case_url(self.settings, instance.id),
-            "on_behalf_of": person_name(principal, locale),
-            "actions": [],
-            "waiting": [],
+        common: dict[str, Any] = {
+            "kind": message.kind, "case": case_label, "workflow": pick_label(spec.label, locale),
+            "case_url": case_url(self.settings, instance.id), "on_behalf_of": "",
+            "actions": [], "waiting": [],
         }
-        subject_params = {"case": case_label, "date": ctx["due"], "days": days,
-                          "state": ctx["state"]}
-        ctx["subject"] = _(SUBJECTS[message.kind]).format(**subject_params)
-        if message.kind in MessageKind.reminders and message.task_id is not None:
-            ctx["actions"] = self._links(message, instance, recipient, locale)
-        if message.kind == MessageKind.escalation:
-            ctx["waiting"] = self._waiting(instance, state_name, locale)
-        return ctx
-
-    def _links(self, message: OutboxMessage, instance: WorkflowInstance, recipient: Person,
-               locale: str) -> list[dict[str, Any]]:
-        task = self.session.get(Task, message.task_id)
-        if task is None or task.status != TaskStatus.open:
-            return []
-        spec = self.registry.compiled(self.session, instance.definition_id).spec
-        lifetime = timedelta(hours=self.settings.action_link_lifetime_hours)
-        out = []
-        for action in action_links.link_actions(self.session, instance, task, recipient,
-                                                self.registry):
-            if self._new_links is None:
-                token = action_links.mint(
-                    self.session, person=recipient, task=task, instance=instance,
-                    action=action, spec=spec, now=self.now, lifetime=lifetime,
-                    message_id=message.id)
-            else:
-                token, row = action_links.new_link(
-                    person=recipient, task=task, instance=instance, action=action, spec=spec,
-                    now=self.now, lifetime=lifetime, message_id=message.id)
-                self._new_links.append(row)
-            out.append({
-                "label": pick_label(action.transition.label, locale),
-                "url": action_url(self.settings, token),
-                "needs_login": action_links.final_outcome(spec, action.transition),
-            })
-        return out
-
-    def _waiting(self, instance: WorkflowInstance, state: str, locale: str) -> list[str]:
-        tasks = self.session.exec(select(Task).where(
-            Task.instance_id == instance.id, Task.status == TaskStatus.open, Task.state == state))
-        ids = sorted({pid for task in tasks for pid in task_people(self.session, task)})
-        return [person_name(self.session.get(Person, i), locale) for i in ids]
+        if message.kind == MessageKind.final_result:
+            state_name = (message.params or {}).get("state") or instance.state
+            state = spec.states.get(state_name)
+            label = pick_label(state.label, locale) if state else state_name
+            return {**common, "state": label,
+                    "subject": _(SUBJECTS[MessageKind.final_result]).format(case=case_label,
+                                                                           state=label),
+                    "sentence": _(FINAL_SENTENCE).format(case=case_label, state=label)}
+        if message.kind == MessageKind.filing_notice:
+            return {**common, **filing_item(self.session, message.params or {}, case_label,
+                                            locale, _, show_date, person_name,
+                                            self.settings.base_url.rstrip("/"))}
+        context = Context(self.session, self.settings, self.registry, self.now, locale, _,
+                          show_date, person_name)
+        found = task_item(context, message, instance, spec, recipient, case_label)
+        return {**common, **found} if found is not None else None
 
 
 def _load(session: Session, model: type[M], ids: set[Any]) -> list[M]:

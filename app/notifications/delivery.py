@@ -1,4 +1,14 @@
-"""Delivering the outbox: claim due rows under a lease, send, record; retry with backoff."""
+"""Delivering the outbox: each message claimed on its own, written for its reader, sent, and
+recorded the moment the mail server accepts it; retried with backoff while the server is away.
+
+How a message is held while it is sent, so that it goes out once however many schedulers run:
+- PostgreSQL: its row stays locked (FOR UPDATE SKIP LOCKED) in the transaction that records it.
+  Another scheduler skips it; if this process dies, the database drops the lock at once and the
+  next tick sends it. Only the one in flight can repeat, with the same Message-ID and links.
+- SQLite (one writer): a short write transaction leases it to this worker, and the result is
+  recorded only while the lease is still this worker's. A dead worker's lease runs out after
+  outbox_lease_seconds (the write lock is never held while talking to the mail server).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -26,7 +37,6 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
-RECORD_EVERY = 25  # sent messages written down together (a crash may send these again)
 ACTION_LINK = re.compile(r"/(?:act|password/reset)/[A-Za-z0-9_\-]+")
 
 
@@ -37,7 +47,15 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    obsolete: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str | None) -> None:
+        """Count a message that ended without being sent."""
+        if status == MessageStatus.obsolete:
+            self.obsolete += 1
+        elif status == MessageStatus.failed:
+            self.failed += 1
 
 
 @dataclass(frozen=True)
@@ -81,174 +99,177 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:80]
 
 
+def _due(now: datetime) -> Any:
+    """Pending messages whose time has come and that no live lease holds, oldest first."""
+    return (select(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.send_after <= now,
+                   or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
+            .order_by(OutboxMessage.send_after, OutboxMessage.id))
+
+
+def write(session: Session, row: OutboxMessage, now: datetime, settings: Settings,
+          registry: Registry, needs_address: bool, keep_links: bool = False) -> _Claimed | str:
+    """Write a claimed message now, for its recipient (a retry writes it again: the wording is
+    what is true today, the links are the same); when it is not to be sent, the status it got
+    instead (obsolete: nothing true left to say; failed: not writable, or no address)."""
+    if row.kind in CREDENTIAL_KINDS and not needs_address:
+        row.status = MessageStatus.failed  # never written, so no token is ever minted
+        row.last_error = "sent only by e-mail, and no mail server is configured"
+        return row.status
+    recipient = session.get(Person, row.recipient_id)
+    assert recipient is not None
+    try:
+        email = Composer(session, settings, registry, now).render(row, recipient)
+    except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
+        row.status = MessageStatus.failed
+        row.last_error = f"could not be written: {exc!r}"[:1000]
+        return row.status
+    if email is None:
+        row.status = MessageStatus.obsolete
+        return row.status
+    # The demo mailbox is where its mail is read, so it keeps the links; a copy of mail that
+    # went out by SMTP, or not at all, keeps none (a database leak hands out no links).
+    keep = (lambda text: text) if keep_links else redact_links
+    row.subject, row.body_text, row.body_html = email.subject, keep(email.text), keep(email.html)
+    row.locale, row.to_address = recipient.locale, recipient.email
+    if needs_address and not recipient.email:
+        row.status = MessageStatus.failed
+        row.last_error = "the recipient has no e-mail address"
+        return row.status
+    assert row.id is not None
+    return _Claimed(row.id, row.key, row.kind, person_name(recipient, recipient.locale),
+                    recipient.email, email.subject, email.text, email.html, row.attempts,
+                    row.request_id)
+
+
 def claim(session: Session, now: datetime, settings: Settings, registry: Registry,
-          worker: str, batch_size: int, needs_address: bool,
-          keep_links: bool = False) -> list[_Claimed]:
-    """Lease due messages to this worker, each written now in its recipient's language (with
-    fresh action links; a retry writes it again). Only the demo mailbox keeps usable links
-    in the stored copy; mail that signs someone in never goes anywhere but an e-mail server."""
-    rows = session.exec(skip_locked(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.pending, OutboxMessage.send_after <= now,
-               or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
-        .order_by(OutboxMessage.send_after, OutboxMessage.id)
-        .limit(batch_size)
-    )).all()
-    if not rows:
-        return []
-    composer = Composer(session, settings, registry, now)
-    composer.prefetch(list(rows))
-    composer.gather_links()
-    lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
-    claimed, leases = [], []
-    for row in rows:
-        recipient = session.get(Person, row.recipient_id)
-        assert recipient is not None
-        if row.kind in CREDENTIAL_KINDS and not needs_address:
-            row.status = MessageStatus.failed  # never written, so no token is ever minted
-            row.last_error = "sent only by e-mail, and no mail server is configured"
-            continue
-        try:
-            email = composer.render(row, recipient)
-        except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
-            row.status = MessageStatus.failed
-            row.last_error = f"could not be written: {exc!r}"[:1000]
-            continue
-        # The demo mailbox is where its mail is read, so it keeps the links; a copy of mail that
-        # went out by SMTP, or not at all, keeps none (a database leak hands out no links).
-        keep = (lambda text: text) if keep_links else redact_links
-        written = {"subject": email.subject, "body_text": keep(email.text),
-                   "body_html": keep(email.html), "locale": recipient.locale,
-                   "to_address": recipient.email}
-        if needs_address and not recipient.email:
-            row.status = MessageStatus.failed
-            row.last_error = "the recipient has no e-mail address"
-            for name, value in written.items():
-                setattr(row, name, value)
-            continue
-        # Written to the row below, all in one statement (the row object is not updated).
-        leases.append({"id": row.id, **written, "lease_until": lease_until, "leased_by": worker})
-        claimed.append(_Claimed(row.id, row.key, row.kind,
-                                person_name(recipient, recipient.locale), recipient.email,
-                                email.subject, email.text, email.html, row.attempts,
-                                row.request_id))
-    composer.write_links()
+          worker: str, needs_address: bool, *, lease: bool,
+          keep_links: bool = False) -> _Claimed | str | None:
+    """Take the next due message nobody else holds and write it: what to send, the status it
+    got instead of being sent, or None when nothing is due.
+
+    `lease`: also lease it to this worker (SQLite, where the claim commits before sending);
+    on PostgreSQL the caller keeps the row locked until the result is recorded.
+    """
+    row = session.exec(skip_locked(_due(now).limit(1))).first()
+    if row is None:
+        return None
+    item = write(session, row, now, settings, registry, needs_address, keep_links)
+    if isinstance(item, _Claimed) and lease:
+        row.lease_until = now + timedelta(seconds=settings.outbox_lease_seconds)
+        row.leased_by = worker
     session.flush()
-    if leases:
-        session.execute(update(OutboxMessage).execution_options(synchronize_session=False),
-                        leases)
-    return claimed
+    return item
 
 
-def _record(engine: Engine, ids: list[int], worker: str, **values: object) -> None:
-    """Write one result for several messages and hand back their lease (if still ours)."""
-    if not ids:
-        return
-    with transaction(engine) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.leased_by == worker)
-            .values(lease_until=None, leased_by="", **values)
-            .execution_options(synchronize_session=False)
-        )
+class _Outcome:
+    """How sending one message went, written to its row."""
+
+    def __init__(self, item: _Claimed, now: datetime, settings: Settings) -> None:
+        self.item, self.now, self.settings = item, now, settings
+        self.values: dict[str, object] = {}
+        self.server_down = False
+
+    def send(self, mailer: Mailer, report: DeliveryReport) -> None:
+        """Hand the message to the mail server and note what became of it."""
+        item = self.item
+        message = build_message(
+            settings=self.settings, key=item.key, kind=item.kind, to_name=item.to_name,
+            to_address=item.to_address or "mailbox@stepwise.invalid", subject=item.subject,
+            text=item.text, html=item.html, at=self.now, request_id=item.request_id)
+        try:
+            mailer.send(message)
+        except PermanentFailure as exc:
+            self.values = {"status": MessageStatus.failed, "attempts": item.attempts + 1,
+                           "last_error": str(exc)[:1000]}
+            report.failed += 1
+            return
+        except (smtplib.SMTPException, OSError) as exc:
+            # The server is down or busy: this one waits its backoff; so do the others due.
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            report.errors.append(error)
+            attempts = item.attempts + 1
+            self.values = {"attempts": attempts, "last_error": error,
+                           "send_after": self.now + backoff(attempts, self.settings)}
+            report.retried += 1
+            self.server_down = True
+            return
+        self.values = {"status": MessageStatus.sent, "sent_at": self.now,
+                       "transport": mailer.transport, "last_error": ""}
+        report.sent += 1
 
 
-class _Results:
-    """What happened to a leased batch; sent messages are recorded a few at a time, in one
-    statement each time, instead of one transaction per message."""
+def _send_one(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
+              registry: Registry, worker: str, report: DeliveryReport) -> tuple[bool, bool]:
+    """Claim, write, send and record one message; (found one, the server is down).
 
-    def __init__(self, engine: Engine, worker: str, now: datetime, transport: str) -> None:
-        self.engine, self.worker, self.now, self.transport = engine, worker, now, transport
-        self.done: set[int] = set()
-        self._sent: list[int] = []
+    PostgreSQL: one transaction holds the message's row lock from the claim to the record.
+    SQLite: a short write transaction leases it; the result is recorded afterwards, only while
+    the lease is still this worker's.
+    """
+    locked = engine.dialect.name == "postgresql"
+    with claim_transaction(engine) as session:
+        item = claim(session, now, settings, registry, worker, mailer.transport == "smtp",
+                     lease=not locked, keep_links=mailer.transport == "mailbox")
+        if not isinstance(item, _Claimed):
+            report.count(item)
+            return item is not None, False
+        outcome = _Outcome(item, now, settings)
+        if locked:
+            outcome.send(mailer, report)
+            _record(session, item.id, outcome.values)
+            return True, outcome.server_down
+    try:
+        outcome.send(mailer, report)
+    finally:  # a run killed while sending hands the message straight back to the next run
+        with transaction(engine) as session:
+            _record(session, item.id, {"lease_until": None, "leased_by": "", **outcome.values},
+                    worker)
+    return True, outcome.server_down
 
-    def sent(self, item: _Claimed) -> None:
-        """A message went out (written down with the next few)."""
-        self.done.add(item.id)
-        self._sent.append(item.id)
-        if len(self._sent) >= RECORD_EVERY:
-            self.flush()
 
-    def flush(self) -> None:
-        """Write down the messages sent since the last time."""
-        ids, self._sent = self._sent, []
-        _record(self.engine, ids, self.worker, status=MessageStatus.sent, sent_at=self.now,
-                transport=self.transport, last_error="")
+def _record(session: Session, message_id: int, values: dict[str, object],
+            leased_by: str | None = None) -> None:
+    """Write what became of a message (under a lease: only while the lease is the worker's)."""
+    statement = update(OutboxMessage).where(OutboxMessage.id == message_id)
+    if leased_by is not None:
+        statement = statement.where(OutboxMessage.leased_by == leased_by)
+    session.execute(statement.values(**values).execution_options(synchronize_session=False))
 
-    def failed(self, item: _Claimed, error: str) -> None:
-        """Refused for good: shown to HR, not retried."""
-        self.done.add(item.id)
-        _record(self.engine, [item.id], self.worker, status=MessageStatus.failed,
-                attempts=item.attempts + 1, last_error=error)
 
-    def retry(self, items: list[_Claimed], error: str, settings: Settings) -> None:
-        """Could not be sent now: each waits its backoff and is tried again."""
+def _defer_due(engine: Engine, now: datetime, settings: Settings, error: str,
+               report: DeliveryReport) -> None:
+    """The mail server is away: every other due message waits its backoff as well (HR sees
+    them waiting), instead of each trying the server again in this run."""
+    with claim_transaction(engine) as session:
+        rows = session.exec(skip_locked(_due(now))).all()
         by_attempts: dict[int, list[int]] = {}
-        for item in items:
-            by_attempts.setdefault(item.attempts + 1, []).append(item.id)
-            self.done.add(item.id)
+        for row in rows:
+            by_attempts.setdefault(row.attempts + 1, []).append(row.id)  # type: ignore[arg-type]
         for attempts, ids in by_attempts.items():
-            _record(self.engine, ids, self.worker, attempts=attempts, last_error=error,
-                    send_after=self.now + backoff(attempts, settings))
-
-    def release(self, claimed: list[_Claimed]) -> None:
-        """Write down what was sent and hand the unsent back to the next run."""
-        self.flush()
-        _record(self.engine, [item.id for item in claimed if item.id not in self.done],
-                self.worker)
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
+                attempts=attempts, last_error=error, send_after=now + backoff(attempts, settings))
+                .execution_options(synchronize_session=False))
+        report.retried += len(rows)
 
 
 def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registry: Registry,
-                   mailer_factory: MailerFactory = mailer_for, batch_size: int = 100,
+                   mailer_factory: MailerFactory = mailer_for,
                    worker: str | None = None) -> DeliveryReport:
     """Send every due message once; on failure retry later with backoff, losing none."""
     report = DeliveryReport()
     if in_quiet_hours(now, settings):
         return report
     worker = worker or worker_name()
-    while True:
-        mailer = mailer_factory(settings)
-        with claim_transaction(engine) as session:
-            claimed = claim(session, now, settings, registry, worker, batch_size,
-                             needs_address=mailer.transport == "smtp",
-                             keep_links=mailer.transport == "mailbox")
-        if not claimed:
-            return report
-        results = _Results(engine, worker, now, mailer.transport)
-        try:
-            with mailer:
-                server_down = _send_batch(mailer, claimed, results, now, settings, report)
-        finally:
-            # A run killed midway hands its unsent messages straight back to the next run.
-            results.release(claimed)
-        if server_down or len(claimed) < batch_size:
-            return report  # the server is down, or a short batch was the last one
-
-
-def _send_batch(mailer: Mailer, claimed: list[_Claimed], results: _Results, now: datetime,
-                settings: Settings, report: DeliveryReport) -> bool:
-    """Send a leased batch; True when the server could not be reached (stop for this run)."""
-    for position, item in enumerate(claimed):
-        message = build_message(
-            settings=settings, key=item.key, kind=item.kind, to_name=item.to_name,
-            to_address=item.to_address or "mailbox@stepwise.invalid", subject=item.subject,
-            text=item.text, html=item.html, at=now, request_id=item.request_id)
-        try:
-            mailer.send(message)
-        except PermanentFailure as exc:
-            results.failed(item, str(exc)[:1000])
-            report.failed += 1
-            continue
-        except (smtplib.SMTPException, OSError) as exc:
-            # The server is down or busy: this and the rest of the batch wait and retry.
-            error = f"{type(exc).__name__}: {exc}"[:1000]
-            report.errors.append(error)
-            results.retry(claimed[position:], error, settings)
-            report.retried += len(claimed) - position
-            return True
-        results.sent(item)
-        report.sent += 1
-    return False
+    with mailer_factory(settings) as mailer:
+        while True:
+            found, server_down = _send_one(engine, mailer, now, settings, registry, worker,
+                                           report)
+            if server_down:
+                _defer_due(engine, now, settings, report.errors[-1], report)
+                return report
+            if not found:
+                return report
 
 
 def retry_now(session: Session, message_id: int, now: datetime) -> bool:

@@ -102,12 +102,15 @@ def _page(request: Request, db: Session, view: LinkView, user: Person | None, lo
     return response
 
 
-@router.get("/act/{token}")
+@router.api_route("/act/{token}", methods=["GET", "HEAD"])
 def confirm(token: str, request: Request, db: SessionDep, user: OptionalUser,
             locale: LocaleDep) -> Response:
     """The confirmation page: the case, the step, what the button does. Nothing changes here,
-    so mail scanners that open links cannot act."""
+    so mail scanners that open links cannot act; HEAD answers the same status, without a body."""
     view = action_links.inspect(db, token, clock.now(), request.app.state.registry)
+    if request.method == "HEAD":
+        return Response(status_code=STATUS_CODES.get(view.status, 410), headers=PRIVATE_HEADERS,
+                        media_type="text/html")
     return _page(request, db, view, user, locale, token)
 
 

@@ -20,6 +20,7 @@ class MessageKind:
     overdue = "overdue"
     escalation = "escalation"
     final_result = "final_result"
+    filing_notice = "filing_notice"  # for information: an appointment filed with head office
     digest = "digest"
 
     reminders = (before_due, on_due, overdue)
@@ -38,6 +39,7 @@ class MessageStatus:
     digested = "digested"  # went out inside a digest
     sent = "sent"
     failed = "failed"  # refused for good (bad address…): visible to HR, retried on request
+    obsolete = "obsolete"  # no longer true when its turn came (task done, a later reminder)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -12,14 +12,16 @@ from app import clock
 from app.engine import runtime
 from app.engine.actors import ActorResolver
 from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.topics import DOMAIN_TOPICS, TaskTopic, TopicAction
 from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
 from app.plans import content, rules
-from app.plans.models import Checkpoint, Evidence, ImprovementPlan
+from app.plans.models import Checkpoint, Evidence, ImprovementPlan, Step
 from app.plans.schemas import CheckEntry, ProgressEntry
 
 RECORD, CHECK = "checkpoint_record", "checkpoint_check"
+OPEN_STATUSES = ("open", "recorded")  # still waiting on someone
 
 
 def _month_end(day: date) -> date:
@@ -82,6 +84,13 @@ def _open_task(db_session: Session, instance: WorkflowInstance, checkpoint: Chec
                         due_at=end_of_day(checkpoint.due_on)))
 
 
+def _open_check_task(db_session: Session, instance: WorkflowInstance,
+                     checkpoint: Checkpoint) -> None:
+    supervisor = ActorResolver(db_session, instance).assignee("subject.supervisor")
+    _open_task(db_session, instance, checkpoint, CHECK, "subject.supervisor",
+               supervisor.person_id if supervisor else None)
+
+
 def _close_task(db_session: Session, checkpoint: Checkpoint, kind: str, actor: Person) -> None:
     for task in db_session.exec(select(Task).where(Task.ref == f"checkpoint:{checkpoint.id}",
                                                    Task.kind == kind,
@@ -91,11 +100,40 @@ def _close_task(db_session: Session, checkpoint: Checkpoint, kind: str, actor: P
         task.closed_by_id = actor.id
 
 
-def close_open(db_session: Session, plan: ImprovementPlan, status: str) -> None:
-    """Mark unfinished checkpoints cancelled (re-plan) or missed (review began)."""
-    for checkpoint in db_session.exec(select(Checkpoint).where(
-            Checkpoint.plan_id == plan.id, Checkpoint.status.in_(("open", "recorded")))):
-        checkpoint.status = status
+def _waiting(db_session: Session, plan: ImprovementPlan) -> list[Checkpoint]:
+    return list(db_session.exec(select(Checkpoint).where(
+        Checkpoint.plan_id == plan.id, Checkpoint.status.in_(OPEN_STATUSES))
+        .order_by(Checkpoint.due_on, Checkpoint.id)))
+
+
+def cancel_open(db_session: Session, plan: ImprovementPlan) -> None:
+    """The plan is drafted again: its unfinished checkpoints give way to the new plan's."""
+    for checkpoint in _waiting(db_session, plan):
+        checkpoint.status = "cancelled"
+
+
+def reopen(db_session: Session, plan: ImprovementPlan, instance: WorkflowInstance) -> int:
+    """The review went back to the employee: every checkpoint still waiting gets its task again
+    (record it, or check what was recorded), with its own date."""
+    waiting = _waiting(db_session, plan)
+    for checkpoint in waiting:
+        if checkpoint.status == "open":
+            _open_task(db_session, instance, checkpoint, RECORD, "subject", plan.employee_id)
+        else:
+            _open_check_task(db_session, instance, checkpoint)
+    if waiting:
+        db_session.flush()
+        runtime.tasks_changed(db_session, instance)
+    return len(waiting)
+
+
+def conclude(db_session: Session, plan: ImprovementPlan, on: date) -> None:
+    """The carrying-out is over for good (review outcome, HR's decision, cancellation): an
+    unrecorded checkpoint that fell due by then was missed, a later one was never reached;
+    what the employee recorded stays recorded."""
+    for checkpoint in _waiting(db_session, plan):
+        if checkpoint.status == "open":
+            checkpoint.status = "missed" if checkpoint.due_on <= on else "cancelled"
 
 
 def _checkpoint(db_session: Session, plan: ImprovementPlan, checkpoint_id: int) -> Checkpoint:
@@ -103,6 +141,16 @@ def _checkpoint(db_session: Session, plan: ImprovementPlan, checkpoint_id: int) 
     if checkpoint is None or checkpoint.plan_id != plan.id:
         raise NotFound("No such checkpoint in this plan.")
     return checkpoint
+
+
+def _still_waiting(checkpoint: Checkpoint) -> None:
+    """Refuse, in words true for it, a checkpoint nobody can record or check any more."""
+    if checkpoint.status == "checked":
+        raise InvalidTransition("This checkpoint has already been checked.")
+    if checkpoint.status == "missed":
+        raise InvalidTransition("This checkpoint was missed: the plan's period is over.")
+    if checkpoint.status not in OPEN_STATUSES:
+        raise InvalidTransition("This checkpoint was cancelled when the plan was drafted again.")
 
 
 def _as(db_session: Session, instance: WorkflowInstance, actor: Person, expr: str) -> None:
@@ -120,8 +168,7 @@ def record_progress(db_session: Session, *, plan: ImprovementPlan, instance: Wor
     """The employee records progress and evidence; the supervisor is asked to check."""
     _as(db_session, instance, actor, "subject")
     checkpoint = _checkpoint(db_session, plan, checkpoint_id)
-    if checkpoint.status not in ("open", "recorded"):
-        raise InvalidTransition("This checkpoint has already been checked.")
+    _still_waiting(checkpoint)
     stored: list[Evidence] = []
     for i, (filename, data) in enumerate(files):
         kind, problem = rules.check_evidence(filename, data)
@@ -146,9 +193,7 @@ def record_progress(db_session: Session, *, plan: ImprovementPlan, instance: Wor
                          payload={"checkpoint": checkpoint.id, "evidence": len(stored)})
     if first_record:
         _close_task(db_session, checkpoint, RECORD, actor)
-        supervisor = ActorResolver(db_session, instance).assignee("subject.supervisor")
-        _open_task(db_session, instance, checkpoint, CHECK, "subject.supervisor",
-                   supervisor.person_id if supervisor else None)
+        _open_check_task(db_session, instance, checkpoint)
     db_session.flush()
     runtime.tasks_changed(db_session, instance)
     return checkpoint
@@ -160,6 +205,7 @@ def check(db_session: Session, *, plan: ImprovementPlan, instance: WorkflowInsta
     """The supervisor checks a recorded checkpoint: on track, at risk or behind."""
     _as(db_session, instance, actor, "subject.supervisor")
     checkpoint = _checkpoint(db_session, plan, checkpoint_id)
+    _still_waiting(checkpoint)
     if checkpoint.status != "recorded":
         raise InvalidTransition("The employee has not recorded this checkpoint yet.")
     if entry.result != "on_track" and not entry.comment:
@@ -193,3 +239,31 @@ def evidence_of(db_session: Session, checkpoint_ids: list[int]) -> dict[int, lis
                 Evidence.checkpoint_id.in_(checkpoint_ids)).order_by(Evidence.id)):
             out[row.checkpoint_id].append(row)
     return out
+
+
+def topic(db_session: Session, instance: WorkflowInstance, task: Task) -> TaskTopic | None:
+    """What a checkpoint task is about: the checkpoint, its date (and the step it closes), and
+    the plan page's form to record or check it."""
+    kind, _, number = task.ref.partition(":")
+    checkpoint = db_session.get(Checkpoint, int(number)) if kind == "checkpoint" and \
+        number.isdigit() else None
+    if checkpoint is None:
+        return None
+    step = db_session.get(Step, checkpoint.step_id) if checkpoint.step_id else None
+    record = task.kind == RECORD
+    verb = "record" if record else "check"
+    if step is not None:
+        name = Message("the checkpoint of {date} (step: {step})",
+                       {"date": checkpoint.due_on, "step": step.description[:80]})
+    else:
+        name = Message("the checkpoint of {date}", {"date": checkpoint.due_on})
+    label = Message("Record progress at this checkpoint") if record else \
+        Message("Check this checkpoint")
+    path = f"/plans/{checkpoint.plan_id}/checkpoints/{checkpoint.id}/{verb}"
+    return TaskTopic(key="", name=name,
+                     title=Message("Checkpoint {date}", {"date": checkpoint.due_on}),
+                     actions=[TopicAction(label, path)], day=checkpoint.due_on)
+
+
+DOMAIN_TOPICS[RECORD] = topic
+DOMAIN_TOPICS[CHECK] = topic

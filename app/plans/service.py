@@ -52,6 +52,7 @@ def start_plan(
     gaps: Sequence[GapDraft] = (),
     source: str = "",
     previous: ImprovementPlan | None = None,
+    on_behalf_of_id: int | None = None,
 ) -> ImprovementPlan:
     """Open a new improvement plan (cycle 1, or the next cycle of a previous plan)."""
     if not title.strip():
@@ -60,7 +61,7 @@ def start_plan(
     cycle = previous.cycle + 1 if previous else 1
     instance = runtime.start(db_session, workflow=WORKFLOW, subject=employee,
                              initiator=initiator, title=title.strip()[:200],
-                             context={"cycle": cycle})
+                             context={"cycle": cycle}, on_behalf_of_id=on_behalf_of_id)
     plan = ImprovementPlan(
         instance_id=instance.id,
         employee_id=employee.id,

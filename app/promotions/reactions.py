@@ -15,9 +15,11 @@ from app import clock
 from app.engine import runtime
 from app.engine.actors import ActorResolver
 from app.engine.models import AuditEvent, WorkflowInstance
+from app.notifications.notices import mail_filing_notice
 from app.org.models import Person
 from app.promotions.grades import add_grade
 from app.promotions.models import Appointment, FilingNotice, PromotionRequest
+from app.promotions.schemes import get_scheme
 
 
 def _issued_on(event: AuditEvent | None) -> date:
@@ -51,9 +53,10 @@ def record_appointment(session: Session, *, request: PromotionRequest,
               staff_grade=context.get("staff_grade"), effective_from=issued_on,
               appointment_id=appointment.id)
     resolver = ActorResolver(session, instance)
+    notices = []
     for expr in context.get("filing") or []:
         assignee = resolver.assignee(expr)
-        session.add(FilingNotice(
+        notices.append(FilingNotice(
             request_id=request.id, appointment_id=appointment.id, actor_expr=expr,
             assignee_id=assignee.person_id if assignee else None,
             group_kind=assignee.group_kind if assignee else None,
@@ -62,8 +65,21 @@ def record_appointment(session: Session, *, request: PromotionRequest,
             summary=f"{person.employee_no} {person.name}: {request.target_title} "
                     f"({issued_on.isoformat()})",
         ))
+    session.add_all(notices)
     session.flush()
+    title = _title_labels(request)
+    for notice in notices:  # mailed once to whoever it is for (it never waits on them)
+        mail_filing_notice(session, notice=notice, instance=instance, appointee=person,
+                           title=title, effective_from=issued_on)
     return appointment
+
+
+def _title_labels(request: PromotionRequest) -> dict[str, str]:
+    """The appointed title in both languages (the mail is written in its reader's)."""
+    scheme = get_scheme(request.scheme)
+    title = scheme.title(request.target_title)
+    return dict(title.label) if title else {"en": request.target_title or "",
+                                            "zh": request.target_title or ""}
 
 
 def on_state_change(session: Session, compiled: Any, instance: WorkflowInstance,

@@ -14,11 +14,17 @@ from app.engine.calendar import WorkingCalendar, local_date, start_of_day
 from app.engine.definitions import DeadlinePolicy
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
+from app.engine.topics import topic_key
 from app.notifications.models import MessageKind
 from app.notifications.outbox import Notice, enqueue_many
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus
 from app.reminders.plan import overdue_day, overdue_level_on
-from app.reminders.recipients import Directory, escalation_recipients, task_recipients
+from app.reminders.recipients import (
+    Directory,
+    escalation_recipients,
+    task_people,
+    task_recipients,
+)
 from app.reminders.service import add_timer
 from app.rows import claim_transaction, skip_locked
 
@@ -155,31 +161,44 @@ def _next_overdue(session: Session, task: Task, policy: DeadlinePolicy, cal: Wor
 
 def _remind(batch: _Batch, task: Task, instance: WorkflowInstance, kind: str, level: int,
             due_at: datetime) -> None:
-    """A reminder to everyone the task waits on, and to the delegates of the absent."""
+    """A reminder to everyone the task waits on, and to the delegates of the absent.
+
+    The key names the thing, not the task: the tasks of one person about one thing (one step,
+    one checkpoint) that come due together make one mail, whichever of them fires first.
+    """
     assert task.id is not None and task.due_at is not None
+    topic = topic_key(task)
+    due_day = local_date(task.due_at).isoformat()
     for recipient in task_recipients(batch.session, task, instance, batch.directory.on,
                                      batch.directory):
         person = recipient.person
         params = {"level": level, "on_behalf_of_id": recipient.on_behalf_of_id,
-                  "due_at": task.due_at.isoformat(), "state": task.state}
+                  "due_at": task.due_at.isoformat(), "state": task.state, "topic": topic}
         batch.notices.append(Notice(
-            key=f"{kind}:task{task.id}:L{level}:p{person.id}", kind=kind, recipient=person,
-            instance_id=instance.id, task_id=task.id, params=params, due_at=due_at))
+            key=f"{kind}:i{instance.id}:{topic}:{due_day}:L{level}:p{person.id}", kind=kind,
+            recipient=person, instance_id=instance.id, task_id=task.id, params=params,
+            due_at=due_at))
 
 
 def _escalate(batch: _Batch, task: Task, instance: WorkflowInstance, policy: DeadlinePolicy,
               rung: int, due_at: datetime) -> None:
-    """Tell the rung's people the case is overdue; one message per case visit, not per task."""
+    """Tell the rung's people the case is overdue; one message per thing (a step visit, a
+    checkpoint) and rung, not per task."""
     assert task.due_at is not None
     due_day = local_date(task.due_at)
     today = batch.directory.on
     expr = policy.escalate[rung].to
+    topic = topic_key(task)
+    # the task's own people hear of it through its reminders: an escalation goes above them
+    waited_on = set(task_people(batch.session, task))
     for recipient in escalation_recipients(batch.session, instance, expr, today,
                                            batch.directory):
         person = recipient.person
-        key = f"escalation:i{instance.id}:{task.state}:{due_day.isoformat()}:r{rung}:p{person.id}"
+        if person.id in waited_on:
+            continue
+        key = f"escalation:i{instance.id}:{topic}:{due_day.isoformat()}:r{rung}:p{person.id}"
         params = {"rung": rung, "to": expr, "on_behalf_of_id": recipient.on_behalf_of_id,
-                  "due_at": task.due_at.isoformat(), "state": task.state,
+                  "due_at": task.due_at.isoformat(), "state": task.state, "topic": topic,
                   "overdue_days": batch.cal.working_days_between(due_day, today)}
         batch.notices.append(Notice(
             key=key, kind=MessageKind.escalation, recipient=person, instance_id=instance.id,

@@ -38,7 +38,8 @@ def run_sweep(engine: Engine, settings: Settings, registry: Registry) -> SweepRe
     with scheduler_batch("sweep", engine) as batch:
         report = sweep(engine, settings=settings, registry=registry)
         batch.counts = {"queued": report.queued, "digests": report.digests, "sent": report.sent,
-                        "retried": report.retried, "failed": report.failed}
+                        "retried": report.retried, "failed": report.failed,
+                        "obsolete": report.obsolete}
         count_sweep(queued=report.queued, sent=report.sent, failed=report.failed,
                     retried=report.retried)
         for error in report.errors:

@@ -79,6 +79,43 @@ def timeline(
             break
         events.append(PlannedTimer(TimerKind.overdue, level, day))
         level += 1
-    order = {TimerKind.before_due: 0, TimerKind.on_due: 1, TimerKind.overdue: 2,
-             TimerKind.escalation: 3}
-    return sorted(events, key=lambda p: (p.day, order[p.kind], p.level))
+    return sorted(events, key=lambda p: (p.day, ORDER[p.kind], p.level))
+
+
+ORDER = {TimerKind.before_due: 0, TimerKind.on_due: 1, TimerKind.overdue: 2,
+         TimerKind.escalation: 3}
+
+
+def mails(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, start: date,
+          until: date) -> list[PlannedTimer]:
+    """The mails a task gets if nobody acts and the sweep runs every day (what `stepwise
+    simulate` shows): what fell due before the task began goes out on its first day; on any day
+    one reminder (the latest rung of the ladder that came due) and one escalation (the highest
+    rung), as the sweep fires them."""
+    chosen: dict[tuple[date, bool], PlannedTimer] = {}
+    for event in timeline(cal, policy, due_day, until):  # in the order the sweep ranks them
+        slot = (max(event.day, start), event.kind == TimerKind.escalation)
+        chosen[slot] = event
+    return sorted((PlannedTimer(e.kind, e.level, day) for (day, _), e in chosen.items()),
+                  key=lambda p: (p.day, ORDER[p.kind], p.level))
+
+
+class Phase:
+    """Where a deadline stands on the day a mail about it is sent."""
+
+    ahead = "ahead"  # working days remain before it
+    last_day = "last_day"  # due on a day off; today is the last working day before it
+    today = "today"
+    overdue = "overdue"  # n working days after it
+    passed = "passed"  # after it, but no working day has passed since (a weekend)
+
+
+def phase_on(cal: WorkingCalendar, due_day: date, today: date) -> tuple[str, int]:
+    """The phase of a deadline on a day, and the working days before or after it."""
+    if today < due_day:
+        ahead = cal.working_days_between(today, due_day)
+        return (Phase.ahead, ahead) if ahead else (Phase.last_day, 0)
+    if today == due_day:
+        return Phase.today, 0
+    behind = cal.working_days_between(due_day, today)
+    return (Phase.overdue, behind) if behind else (Phase.passed, 0)

@@ -35,6 +35,7 @@ class SweepReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    obsolete: int = 0  # queued, but no longer true when its turn came: not sent
     errors: list[str] = field(default_factory=list)
 
 
@@ -56,7 +57,8 @@ def sweep(engine: Engine, now: datetime | None = None, *, settings: Settings | N
     with claim_transaction(engine) as session:
         report.queued += resolve_requests(session, now=now)  # password-reset mail
     delivery = deliver_outbox(engine, now, settings=settings, registry=registry,
-                              mailer_factory=mailer_factory, batch_size=settings.sweep_batch_size)
+                              mailer_factory=mailer_factory)
     report.sent, report.retried, report.failed = delivery.sent, delivery.retried, delivery.failed
+    report.obsolete = delivery.obsolete
     report.errors = delivery.errors
     return report

@@ -119,6 +119,11 @@ def test_opening_a_link_shows_the_case_and_changes_nothing(
 
     unknown = confirm_page(client, "x" * 43)
     assert unknown.status_code == 404 and "This link is not valid" in unknown.text
+    looked = client.head(f"/act/{token}")  # a link checker asks without reading
+    assert (looked.status_code, looked.content) == (200, b"")
+    assert looked.headers["cache-control"] == "no-store"
+    assert client.head("/act/" + "x" * 43).status_code == 404
+    assert state_of(db, instance) == "waiting_evidence" and len(events(db, instance)) == before
 
 
 def test_confirming_acts_once_as_the_person_the_link_was_sent_to(

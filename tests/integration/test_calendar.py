@@ -95,6 +95,8 @@ def test_hr_uploads_the_official_notice_on_the_page(db, client, login) -> None:
                                        "2027-02-08,0,春节\n2027-02-20,1,调休\n".encode())})
     assert good.status_code == 200
     assert len(db.exec(select(CalendarDay)).all()) == 2
+    assert "The official holiday notice for 2027 is not known yet" not in good.text
+    assert "The 2027 arrangement loaded by HR applies: 2 days follow HR's corrections" in good.text
 
 
 def test_a_deadline_can_come_from_a_date_of_the_case(db: Session, registry: Registry) -> None:

@@ -18,8 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 
 from app import clock
+from app.auth.reset import resolve_requests
 from app.config import Settings
-from app.db import make_engine
+from app.db import make_engine, transaction
 from app.engine import runtime
 from app.engine.models import AuditEvent
 from app.main import create_app
@@ -287,9 +288,15 @@ def test_a_plain_id_from_the_proxy_is_kept_and_others_are_replaced(client) -> No
 def test_a_mail_carries_the_id_of_the_request_that_caused_it(
         db, engine, registry, org, client, csrf, sink) -> None:
     clock.freeze(MORNING)
+    mail = sink.settings()  # reset links go only through a mail server
+    client.app.state.settings.smtp_host, client.app.state.settings.smtp_port = (
+        mail.smtp_host, mail.smtp_port)
     forgot = client.post("/password/forgot", data={"username": org.employee.employee_no,
                                                    "csrf_token": csrf(client)})
     assert forgot.status_code == 200
+    # the sweep turns the request into its mail later; the mail keeps the asking request's id
+    with transaction(engine) as session:
+        assert resolve_requests(session, now=clock.now()) == 1
     queued = db.exec(select(OutboxMessage)).one()
     assert queued.request_id == forgot.headers["X-Request-ID"]
     deliver_outbox(engine, clock.now(), settings=sink.settings(), registry=registry)
