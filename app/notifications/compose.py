@@ -58,11 +58,6 @@ def case_url(settings: Settings, instance_id: int) -> str:
     return f"{settings.base_url.rstrip('/')}/instances/{instance_id}"
 
 
-def action_url(settings: Settings, token: str) -> str:
-    """The confirmation page of an action link."""
-    return f"{settings.base_url.rstrip('/')}/act/{token}"
-
-
 class Composer:
     """Builds the context of one message (storing its action links) and renders it."""
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app import clock
@@ -68,6 +69,16 @@ def scheduler(database_url: str, sink: SmtpSink, tmp_path: Path) -> subprocess.P
                             stderr=subprocess.STDOUT, text=True)
 
 
+def gone_with_its_connection(engine) -> None:
+    """Wait (no sleep: a lock wait) until the database has ended the dead process's session
+    and dropped its row lock, which it does as soon as it sees the connection close."""
+    with engine.connect() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        conn.execute(select(OutboxMessage.id).where(
+            OutboxMessage.status == MessageStatus.pending).with_for_update())
+        conn.rollback()
+
+
 def sent_by(output: str) -> int:
     match = re.search(r"(\d+) sent", output)
     assert match, output
@@ -103,6 +114,7 @@ def test_a_scheduler_killed_mid_batch_repeats_at_most_the_message_in_flight(
         assert sink.wait_for(2), process.communicate(timeout=5)[0]
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        gone_with_its_connection(engine)
         # The next tick, at once: nothing waits for the dead scheduler's claim to run out.
         report = sweep(engine, clock.now() + timedelta(seconds=1),
                        settings=sink.settings(outbox_lease_seconds=LEASE_SECONDS,
