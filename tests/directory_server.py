@@ -3,7 +3,9 @@ throwaway CA, and an LDIF of test people and groups, for directory sign-in tests
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import trustme
 
+from tests.pg_clusters import alive
 from tests.smtp_sink import free_port
 
 SLAPD = "/usr/sbin/slapd"
@@ -104,13 +107,31 @@ access to * by * read
 """
 
 
+def reap_orphans() -> None:
+    """Stop and delete test directories whose test run was killed before its teardown."""
+    for root in Path(tempfile.gettempdir()).glob("stepwise-slapd-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # being made right now, or not ours
+        if alive(owner):
+            continue
+        try:
+            os.kill(int((root / "slapd.pid").read_text()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(root, ignore_errors=True)
+
+
 class TestDirectory:
     """slapd with the test people: start, stop (the directory 'goes down'), start again."""
 
     __test__ = False  # a helper, not a test class
 
     def __init__(self) -> None:
+        reap_orphans()
         self.root = Path(tempfile.mkdtemp(prefix="stepwise-slapd-"))
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         self.port, self.tls_port = free_port(), free_port()
         ca = trustme.CA()
         server_cert = ca.issue_cert("127.0.0.1", "localhost")

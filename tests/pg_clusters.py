@@ -33,8 +33,37 @@ def _as_owner(command: list[str]) -> list[str]:
     return command
 
 
+PREFIXES = ("stepwise-replica-", "stepwise-scratch-")
+OWNER_FILE = "owner.pid"  # the test process that made the cluster
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(bindir: Path) -> None:
+    """Stop and delete clusters whose test run was killed before its teardown (a replica left
+    running would hold a connection to the primary for ever)."""
+    for prefix in PREFIXES:
+        for root in Path(tempfile.gettempdir()).glob(prefix + "*"):
+            try:
+                owner = int((root / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue
+            if not alive(owner):
+                LocalCluster(bindir, root, 0).remove()
+
+
 def _own_directory(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
+    (path / OWNER_FILE).write_text(str(os.getpid()))
     if os.geteuid() == 0:
         shutil.chown(path, "postgres", "postgres")
     path.chmod(0o700)
@@ -108,6 +137,7 @@ def create_replica(primary_url: str) -> LocalCluster:
     bindir = server_bindir(primary_url)
     if bindir is None:
         raise RuntimeError("the PostgreSQL server binaries (pg_basebackup, pg_ctl) are missing")
+    reap_orphans(bindir)
     primary = make_url(primary_url)
     with _admin(primary_url).connect() as conn:
         minimums = {name: str(conn.execute(sa.text(f"SHOW {name}")).scalar_one())
@@ -131,6 +161,7 @@ def create_scratch(primary_url: str) -> LocalCluster:
     bindir = server_bindir(primary_url)
     if bindir is None:
         raise RuntimeError("the PostgreSQL server binaries (initdb, pg_ctl) are missing")
+    reap_orphans(bindir)
     cluster = LocalCluster(bindir, _own_directory("stepwise-scratch-"), free_port())
     try:
         cluster._run("initdb", "-D", str(cluster.data), "-A", "trust", "-U", "postgres",
