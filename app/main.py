@@ -22,6 +22,7 @@ from app.reminders import hooks as reminder_hooks
 from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
 from app.web.ids import check_path_ids
+from app.web.openapi import install_openapi, operation_id
 from app.web.ratelimit import rate_limit
 from app.web.security_headers import SecurityHeaders
 from app.web.sessions import install_sessions
@@ -35,6 +36,7 @@ STATIC_DIR = PROJECT_ROOT / "app" / "static"
 ROUTER_MODULES = (
     "app.auth.views",
     "app.auth.account_views",
+    "app.auth.routes",
     "app.dossier.views",
     "app.tasks.routes",
     "app.tasks.views",
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         debug=False,
         lifespan=lifespan,
         dependencies=[Depends(check_path_ids), Depends(verify_csrf), Depends(rate_limit)],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.owns_engine = engine is None
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_sessions(app, settings)
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     install_error_handlers(app)
+    install_openapi(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

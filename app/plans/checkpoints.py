@@ -12,7 +12,7 @@ from app import clock
 from app.engine import runtime
 from app.engine.actors import ActorResolver
 from app.engine.models import Task, TaskStatus, WorkflowInstance
-from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from app.errors import AlreadyDone, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
 from app.plans import content, rules
@@ -121,7 +121,7 @@ def record_progress(db_session: Session, *, plan: ImprovementPlan, instance: Wor
     _as(db_session, instance, actor, "subject")
     checkpoint = _checkpoint(db_session, plan, checkpoint_id)
     if checkpoint.status not in ("open", "recorded"):
-        raise InvalidTransition("This checkpoint has already been checked.")
+        raise AlreadyDone("This checkpoint has already been checked.")
     stored: list[Evidence] = []
     for i, (filename, data) in enumerate(files):
         kind, problem = rules.check_evidence(filename, data)

@@ -18,7 +18,7 @@ from app.i18n import Message, pick_label
 from app.instances import presenters as instance_presenters
 from app.org.models import Person
 from app.org.service import supervisor_chain
-from app.plans import checkpoints, content, forms, presenters, review, service
+from app.plans import checkpoints, content, difference, forms, presenters, review, service
 from app.plans.schemas import (
     CauseDraft,
     CheckEntry,
@@ -149,7 +149,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
         Person.id.in_([plan.employee_id, plan.supervisor_id or 0])))}
     owners = {str(pid): person_name(p, locale) for pid, p in people.items()}
     versions = service.versions(db, plan=plan)
-    diff = content.diff(versions[-2], versions[-1]) if len(versions) > 1 else []
+    diff = difference.diff(versions[-2], versions[-1], locale) if len(versions) > 1 else []
     is_employee = user.id == plan.employee_id
     is_supervisor = any(b.id == user.id for b in supervisor_chain(db, people[plan.employee_id])[:1])
     return render(request, "plans/detail.html", {

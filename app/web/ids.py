@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from fastapi import Request
+from pydantic import Field
 
 from app.errors import NotFound
 
@@ -17,3 +19,9 @@ def check_path_ids(request: Request) -> None:
     for value in request.path_params.values():
         if isinstance(value, str) and DIGITS.fullmatch(value) and abs(int(value)) > KEY_MAX:
             raise NotFound("The page you asked for does not exist, or you may not see it.")
+
+
+ID_MAX = 2**63 - 1
+
+# The one id type of paths and bodies: a positive 64-bit integer (the API documents the range).
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
