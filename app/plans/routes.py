@@ -17,7 +17,16 @@ from app.errors import NotFound
 from app.i18n import pick_label
 from app.org.models import Person
 from app.plans import api_presenters as out
-from app.plans import checkpoints, content, difference, evidence, outcomes, review, service
+from app.plans import (
+    checkpoints,
+    content,
+    difference,
+    evidence,
+    outcomes,
+    review,
+    rules,
+    service,
+)
 from app.plans.api_schemas import (
     CauseOut,
     CheckpointOut,
@@ -423,9 +432,9 @@ def check(plan_id: Id, checkpoint_id: Id, body: CheckEntry, response: Response,
 
 @router.get("/{plan_id}/evidence/{evidence_id}", summary="Download an evidence file",
             response_class=Response,
-            responses={200: {"description": "The file as it was uploaded",
-                             "content": {"*/*": {
-                                 "schema": {"type": "string", "format": "binary"}}}}})
+            responses={200: {"description": "The file as it was uploaded", "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in sorted(set(rules.EVIDENCE_TYPES.values()))}}})
 def evidence_file(plan_id: Id, evidence_id: Id, db: SessionDep, user: CurrentUser) -> Response:
     """An evidence file, to those who may see the plan."""
     plan = service.get_plan(db, plan_id=plan_id, viewer=user)

@@ -266,7 +266,7 @@ def _bulk(request: Request, db: Session, user: Person, locale: str, response: Re
     return bulk_out(plan, True, locale, response)
 
 
-@router.post("/tasks/bulk/remind", response_model=BulkOut, responses=problems(412),
+@router.post("/bulk/remind", response_model=BulkOut, responses=problems(412),
              summary="Remind on many tasks")
 def bulk_remind(body: BulkRemindIn, request: Request, response: Response, db: SessionDep,
                 user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> BulkOut:
@@ -275,7 +275,7 @@ def bulk_remind(body: BulkRemindIn, request: Request, response: Response, db: Se
     return _bulk(request, db, user, locale, response, if_match, "remind", body.task_ids)
 
 
-@router.post("/tasks/bulk/reassign", response_model=BulkOut, responses=problems(404, 412),
+@router.post("/bulk/reassign", response_model=BulkOut, responses=problems(404, 412),
              summary="Reassign many steps")
 def bulk_reassign(body: BulkReassignIn, request: Request, response: Response, db: SessionDep,
                   user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> BulkOut:

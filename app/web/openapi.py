@@ -59,6 +59,24 @@ def _components(schema: dict[str, Any]) -> None:
     schema["security"] = [{BEARER: []}]
 
 
+def _plain_parameters(operation: dict[str, Any]) -> None:
+    """An optional query or header parameter is left out, never null: drop the null branch."""
+    for parameter in operation.get("parameters", []):
+        branches = parameter.get("schema", {}).get("anyOf")
+        if branches and {"type": "null"} in branches and len(branches) == 2:
+            kept = next(b for b in branches if b != {"type": "null"})
+            parameter["schema"] = {**{k: v for k, v in parameter["schema"].items()
+                                      if k != "anyOf"}, **kept}
+
+
+def _binary_uploads(schema: dict[str, Any]) -> None:
+    """Uploaded files are binary strings (how clients and fuzzers know to send a file)."""
+    for definition in schema.get("components", {}).get("schemas", {}).values():
+        for prop in definition.get("properties", {}).values():
+            if prop.get("contentMediaType") == "application/octet-stream":
+                prop["format"] = "binary"
+
+
 def _standard_problems(operation: dict[str, Any], method: str, path: str) -> list[int]:
     """The errors any operation of this kind can answer with."""
     statuses = [500]
@@ -74,6 +92,7 @@ def _standard_problems(operation: dict[str, Any], method: str, path: str) -> lis
 
 
 def _document_operation(operation: dict[str, Any], method: str, path: str) -> None:
+    _plain_parameters(operation)
     responses = operation.setdefault("responses", {})
     validation = responses.get("422", {}).get("content", {}).get("application/json", {})
     if "HTTPValidationError" in str(validation.get("schema", "")):
@@ -93,6 +112,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
                          description=API_DESCRIPTION, routes=app.routes)
     _components(schema)
+    _binary_uploads(schema)
     seen: dict[str, str] = {}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():

@@ -129,12 +129,16 @@ def test_bulk_api_previews_then_applies(db, world, client, login, csrf):
     login(client, world.bank.hr_a)
     ids = [t.id for t in world.tasks(db, world.p1)]
     headers = {"X-CSRF-Token": csrf(client)}
-    body = {"action": "reassign", "task_ids": ids, "to_person_id": world.bank.president_a.id,
-            "reason": "集中处理"}
-    preview = client.post("/api/reports/tasks/bulk", json=body, headers=headers).json()
-    assert preview["applied"] is False
-    applied = client.post("/api/reports/tasks/bulk", headers=headers,
-                          json={**body, "confirmation": preview["confirmation"]}).json()
+    body = {"task_ids": ids, "to_person_id": world.bank.president_a.id, "reason": "集中处理"}
+    answer = client.post("/api/reports/bulk/reassign", json=body, headers=headers)
+    preview = answer.json()
+    assert answer.status_code == 200, answer.text
+    assert preview["applied"] is False and answer.headers["ETag"] == f'"{preview["confirmation"]}"'
+    wrong = client.post("/api/reports/bulk/reassign", json=body,
+                        headers={**headers, "If-Match": '"previewed-something-else"'})
+    assert wrong.status_code == 412
+    applied = client.post("/api/reports/bulk/reassign", json=body,
+                          headers={**headers, "If-Match": answer.headers["ETag"]}).json()
     assert applied["applied"] is True and applied["done"] == len(ids)
 
 
