@@ -17,7 +17,8 @@ from app import clock
 from app.engine import runtime
 from app.engine.actors import ActorResolver
 from app.engine.models import AuditEvent, WorkflowInstance
-from app.errors import Incomplete, InvalidTransition, NotAllowed
+from app.errors import Incomplete, InvalidTransition, NotAllowed, ValidationFailed
+from app.i18n import Message
 from app.org.models import Person
 from app.plans import review
 from app.plans.models import ImprovementPlan
@@ -27,6 +28,7 @@ REVIEW, DECIDE, HR_COMMENT = "review", "decide", "hr_comment"
 COMMENT_STATES = frozenset({"under_review", "hr_decision", "closed", "next_cycle",
                             "closed_by_hr"})
 HR_ACTORS = ["role:hr@subject.branch"]
+COMMENT_MAX = 4000
 
 
 @dataclass
@@ -108,6 +110,12 @@ def write_hr_comment(db_session: Session, *, plan: ImprovementPlan,
     bundle = review.load(db_session, plan.id)
     if bundle is None:
         raise Incomplete("The period-end review has not been written yet.")
+    if not comment.strip():
+        raise ValidationFailed("Please correct the marked fields.",
+                               field_errors={"comment": Message("This field is required.")})
+    if len(comment.strip()) > COMMENT_MAX:
+        raise ValidationFailed("Please correct the marked fields.", field_errors={
+            "comment": Message("At most {n} characters.", {"n": COMMENT_MAX})})
     bundle.review.hr_comment = comment.strip()
     bundle.review.updated_at = clock.now()
     runtime.record_event(db_session, instance, trigger=HR_COMMENT, actor=actor,
