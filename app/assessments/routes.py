@@ -16,14 +16,14 @@ from sqlmodel import Session
 
 from app.assessments import importer, service
 from app.assessments.schemas import (
-    AnnualEntry,
+    AnnualIn,
     AnnualOut,
     CheckOut,
-    FlagEntry,
+    FlagIn,
     FlagOut,
-    OutcomeEntry,
+    OutcomeIn,
     PersonAssessmentsOut,
-    QuarterlyEntry,
+    QuarterlyIn,
     QuarterOut,
     StarRatingOut,
 )
@@ -113,7 +113,7 @@ def get_results(person_id: Id, response: Response, db: SessionDep,
 
 @router.put("/people/{person_id}/quarters", response_model=RecordedOut, responses=RECORD,
             summary="Record a quarter's level (HR)")
-def put_quarter(person_id: Id, body: QuarterlyEntry, request: Request, response: Response,
+def put_quarter(person_id: Id, body: QuarterlyIn, request: Request, response: Response,
                 db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> RecordedOut:
     """Create or update one quarter's level; a trigger result opens a draft improvement plan."""
     person = service.get_person(db, person_id=person_id, viewer=user)
@@ -127,7 +127,7 @@ def put_quarter(person_id: Id, body: QuarterlyEntry, request: Request, response:
 
 @router.put("/people/{person_id}/annual", response_model=RecordedOut, responses=RECORD,
             summary="Record an annual result (HR)")
-def put_annual(person_id: Id, body: AnnualEntry, request: Request, response: Response,
+def put_annual(person_id: Id, body: AnnualIn, request: Request, response: Response,
                db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> RecordedOut:
     """Create or update the annual result; fields left out keep their stored values."""
     person = service.get_person(db, person_id=person_id, viewer=user)
@@ -141,7 +141,7 @@ def put_annual(person_id: Id, body: AnnualEntry, request: Request, response: Res
 
 @router.put("/people/{person_id}/flags", response_model=FlagOut, responses=RECORD,
             summary="Set a reviewer flag")
-def put_flag(person_id: Id, body: FlagEntry, request: Request, response: Response,
+def put_flag(person_id: Id, body: FlagIn, request: Request, response: Response,
              db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> FlagOut:
     """Set a flag (outstanding contribution, major marketing achievement) with justification."""
     person = service.get_person(db, person_id=person_id, viewer=user)
@@ -166,7 +166,7 @@ def get_allowed_outcomes(person_id: Id, year: Year, request: Request, db: Sessio
 
 @router.post("/people/{person_id}/outcome", response_model=AnnualOut, responses=RECORD,
              summary="Record the outcome (HR)")
-def post_outcome(person_id: Id, body: OutcomeEntry, request: Request, response: Response,
+def post_outcome(person_id: Id, body: OutcomeIn, request: Request, response: Response,
                  db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> AnnualOut:
     """Renew, appoint higher, skip-level, appoint lower or dismiss, as the rules allow for the
     record you read (422 names the rule that refuses)."""

@@ -125,3 +125,27 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     plans_opened: int
+
+
+class QuarterlyIn(QuarterlyEntry):
+    """One quarter's management level, as the API takes it (JSON types strictly)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class AnnualIn(AnnualEntry):
+    """A person's annual result, as the API takes it (fields left out keep their values)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class OutcomeIn(OutcomeEntry):
+    """The outcome of a person's assessment year, as the API takes it."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class FlagIn(FlagEntry):
+    """A reviewer flag with its justification, as the API takes it."""
+
+    model_config = ConfigDict(strict=True)

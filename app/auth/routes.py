@@ -33,7 +33,7 @@ PUBLIC = {"security": []}
 class SignInIn(BaseModel):
     """An employee number and password."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     username: str = Field(min_length=1, max_length=60, description="The employee number")
     password: str = Field(min_length=1, max_length=200)
@@ -51,7 +51,7 @@ class SessionOut(BaseModel):
 class TokenIn(BaseModel):
     """A token to create: a name to recognise it by, and what it may do."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     name: FilledText = Field(min_length=1, max_length=80)
     scope: Literal["read", "write"] = Field(description="read: GET only; write: everything")

@@ -21,6 +21,7 @@ from app.web.conditional import ApiRoute, IfMatchDep, state_etag
 from app.web.deps import CurrentUser, SessionDep
 from app.web.ids import Id
 from app.web.schemas import problems
+from app.web.strict import IsoDate
 from app.web.text import Text
 
 router = APIRouter(prefix="/api/delegations", tags=["delegations"], route_class=ApiRoute)
@@ -30,12 +31,12 @@ API = "/api/delegations"
 class DelegationIn(BaseModel):
     """An out-of-office period: the delegate by id or by employee number."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     delegate_id: Id | None = Field(default=None, description="From /api/people")
     delegate_employee_no: Text | None = Field(default=None, max_length=40)
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDate
+    ends_on: IsoDate
     workflow: Text | None = Field(default=None, max_length=60,
                                   description="Only this workflow; leave out for every one")
     reason: Text = Field(default="", max_length=500)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.web.ids import Id
+
 
 class Out(BaseModel):
     """Read models are built from the presenters' dataclasses."""
@@ -121,11 +123,11 @@ class InstanceOut(BaseModel):
 class ActionIn(BaseModel):
     """Take an action: its form values and, when acting for someone, for whom."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     payload: dict[str, Any] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
-    on_behalf_of_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    on_behalf_of_id: Id | None = None
 
 
 class ActionResultOut(BaseModel):

@@ -23,7 +23,7 @@ class PreferencesOut(BaseModel):
 class PreferencesIn(BaseModel):
     """The choice to save."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     daily_digest: bool
 

@@ -9,6 +9,7 @@ subtrees. Anyone else is "not found", as for cases.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, false, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.engine.access import SCOPE_ROLES
@@ -33,8 +34,9 @@ def _below(viewer_id: int):  # noqa: ANN202 - a SQLAlchemy CTE
 def _in_paths(unit_id_column, paths: list[str]) -> ColumnElement[bool]:  # noqa: ANN001
     if not paths:
         return false()
-    return exists().where(OrgUnit.id == unit_id_column,
-                          or_(*[col(OrgUnit.path).startswith(p) for p in paths]))
+    unit = aliased(OrgUnit)  # its own name: the outer query may read org_unit too
+    return exists().where(unit.id == unit_id_column,
+                          or_(*[unit.path.startswith(p) for p in paths]))
 
 
 def people_filter(db_session: Session, viewer: Person) -> ColumnElement[bool]:

@@ -8,34 +8,151 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.instances.schemas import ActionOut
-from app.plans.schemas import GapDraft, Text
+from app.plans.schemas import (
+    CauseDraft,
+    CheckEntry,
+    GapDecision,
+    GapDraft,
+    IndicatorRow,
+    MeasureRow,
+    MethodDraft,
+    PlanDetails,
+    ProblemRow,
+    ProgressEntry,
+    ReviewDraft,
+    StepDraft,
+    TargetRow,
+    TrainingRow,
+)
+from app.web.ids import Id
+from app.web.strict import STRICT, IsoDate
+from app.web.text import FilledText
+
+# The service inputs as the API reads them: the same fields and rules, JSON types strictly.
+
+
+class GapIn(GapDraft):
+    """A performance gap: job requirement against actual result."""
+
+    model_config = STRICT
+
+
+class GapDecisionIn(GapDecision):
+    """Whether a gap enters the plan; leaving it out needs a reason."""
+
+    model_config = STRICT
+
+
+class CauseIn(CauseDraft):
+    """A cause of a gap: a catalogue entry of its side, or a text."""
+
+    model_config = STRICT
+
+
+class MethodIn(MethodDraft):
+    """A candidate method, optionally for one gap."""
+
+    model_config = STRICT
+
+
+class StepIn(StepDraft):
+    """A step with its date (inside the plan period) and required result."""
+
+    model_config = STRICT
+
+    due_on: IsoDate | None = None
+
+
+class DetailsIn(PlanDetails):
+    """The goal (quantified, or why not), resources, period and check cadence."""
+
+    model_config = STRICT
+
+    period_start: IsoDate | None = None
+    period_end: IsoDate | None = None
+
+
+class ProgressIn(ProgressEntry):
+    """Progress recorded at a checkpoint, with evidence as text (files: .../evidence)."""
+
+    model_config = STRICT
+
+
+class CheckIn(CheckEntry):
+    """The supervisor's check of a checkpoint."""
+
+    model_config = STRICT
+
+
+class IndicatorIn(IndicatorRow):
+    """An indicator-completion row."""
+
+    model_config = STRICT
+
+
+class MeasureIn(MeasureRow):
+    """A measure taken, with its result."""
+
+    model_config = STRICT
+
+
+class TrainingIn(TrainingRow):
+    """Training attended."""
+
+    model_config = STRICT
+
+
+class ProblemRowIn(ProblemRow):
+    """A problem or shortcoming; `indicator` names the row it explains."""
+
+    model_config = STRICT
+
+
+class TargetIn(TargetRow):
+    """A next-period target."""
+
+    model_config = STRICT
+
+    deadline: IsoDate | None = None
+
+
+class ReviewIn(ReviewDraft):
+    """The whole period-end review (总结)."""
+
+    model_config = STRICT
+
+    cut_off_on: IsoDate | None = None
+    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=100)
+    measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
+    trainings: list[TrainingIn] = Field(default_factory=list, max_length=100)
+    problems: list[ProblemRowIn] = Field(default_factory=list, max_length=100)
+    targets: list[TargetIn] = Field(default_factory=list, max_length=100)
 
 
 class PlanCreate(BaseModel):
     """Open a plan for an employee (yourself, someone you supervise, or as HR)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    employee_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
-                                    description="Defaults to yourself")
-    title: Text = Field(min_length=1, max_length=200)
-    gaps: list[GapDraft] = Field(default_factory=list, max_length=50)
+    employee_id: Id | None = Field(default=None, description="Defaults to yourself")
+    title: FilledText = Field(min_length=1, max_length=200)
+    gaps: list[GapIn] = Field(default_factory=list, max_length=50)
 
 
 class PlanActionIn(BaseModel):
     """Take an action on a plan: its form values and, when acting for someone, for whom."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     payload: dict[str, Any] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
-    on_behalf_of_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    on_behalf_of_id: Id | None = None
 
 
 class ChoiceIn(BaseModel):
     """Mark a method chosen (both sides accept it) or not."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     chosen: bool
 
@@ -43,9 +160,9 @@ class ChoiceIn(BaseModel):
 class HrCommentIn(BaseModel):
     """HR's comment in the review's sign-off block."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    comment: Text = Field(min_length=1, max_length=4000)
+    comment: FilledText = Field(min_length=1, max_length=4000)
 
 
 class PlanLinksOut(BaseModel):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from sqlmodel import Session
 
 from app.engine.models import WorkflowInstance
-from app.errors import NotFound
+from app.errors import NotAllowed, NotFound
 from app.i18n import pick_label
 from app.org.models import Person
 from app.plans import api_presenters as out
@@ -28,14 +28,20 @@ from app.plans import (
     service,
 )
 from app.plans.api_schemas import (
+    CauseIn,
     CauseOut,
+    CheckIn,
     CheckpointOut,
     ChoiceIn,
+    DetailsIn,
     DetailsOut,
     DiffOut,
     EvidenceOut,
+    GapDecisionIn,
+    GapIn,
     GapOut,
     HrCommentIn,
+    MethodIn,
     MethodOut,
     OutcomeOut,
     PlanActionIn,
@@ -45,22 +51,14 @@ from app.plans.api_schemas import (
     PlanOut,
     PlanStepOut,
     PlanSummary,
+    ProgressIn,
+    ReviewIn,
     ReviewOut,
+    StepIn,
     VersionOut,
     VersionSummaryOut,
 )
 from app.plans.models import Cause, Checkpoint, Evidence, Gap, ImprovementPlan, Method, Step
-from app.plans.schemas import (
-    CauseDraft,
-    CheckEntry,
-    GapDecision,
-    GapDraft,
-    MethodDraft,
-    PlanDetails,
-    ProgressEntry,
-    ReviewDraft,
-    StepDraft,
-)
 from app.web.conditional import ApiRoute, IfMatchDep, version_etag
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
 from app.web.ids import Id
@@ -134,6 +132,12 @@ def create_plan(body: PlanCreate, request: Request, response: Response, db: Sess
                 user: CurrentUser, locale: LocaleDep) -> PlanOut:
     """Open a draft plan for yourself or someone you supervise (HR: anyone in scope); 403
     for anyone else, whether or not they exist."""
+    if body.employee_id not in (None, user.id):
+        employee = db.get(Person, body.employee_id)
+        if employee is None or not employee.active or not service.may_open_for(
+                db, actor=user, employee=employee):
+            raise NotAllowed("You may open plans only for yourself and the people you "
+                             "supervise.")
     plan = service.open_plan(db, actor=user, employee_id=body.employee_id, title=body.title,
                              gaps=body.gaps)
     plan, instance = _plan(db, plan.id, user)
@@ -184,7 +188,7 @@ def get_gap(plan_id: Id, gap_id: Id, response: Response, db: SessionDep, user: C
 
 @router.post("/{plan_id}/gaps", response_model=GapOut, status_code=201, responses=WRITE,
              summary="Record a gap")
-def add_gap(plan_id: Id, body: GapDraft, response: Response, db: SessionDep,
+def add_gap(plan_id: Id, body: GapIn, response: Response, db: SessionDep,
             user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> GapOut:
     """Record a performance gap: job requirement against actual result."""
     plan, instance = _plan(db, plan_id, user)
@@ -196,7 +200,7 @@ def add_gap(plan_id: Id, body: GapDraft, response: Response, db: SessionDep,
 
 @router.put("/{plan_id}/gaps/{gap_id}", response_model=GapOut, responses=WRITE,
             summary="Change a gap")
-def update_gap(plan_id: Id, gap_id: Id, body: GapDraft, response: Response, db: SessionDep,
+def update_gap(plan_id: Id, gap_id: Id, body: GapIn, response: Response, db: SessionDep,
                user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> GapOut:
     """Change a recorded gap."""
     plan, instance = _plan(db, plan_id, user)
@@ -219,7 +223,7 @@ def remove_gap(plan_id: Id, gap_id: Id, response: Response, db: SessionDep, user
 
 @router.put("/{plan_id}/gaps/{gap_id}/decision", response_model=GapOut, responses=WRITE,
             summary="Decide whether a gap enters the plan")
-def decide_gap(plan_id: Id, gap_id: Id, body: GapDecision, response: Response, db: SessionDep,
+def decide_gap(plan_id: Id, gap_id: Id, body: GapDecisionIn, response: Response, db: SessionDep,
                user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> GapOut:
     """Include a gap in the plan, or leave it out with a reason."""
     plan, instance = _plan(db, plan_id, user)
@@ -231,7 +235,7 @@ def decide_gap(plan_id: Id, gap_id: Id, body: GapDecision, response: Response, d
 
 @router.post("/{plan_id}/gaps/{gap_id}/causes", response_model=CauseOut, status_code=201,
              responses=WRITE, summary="Record a cause of a gap")
-def add_cause(plan_id: Id, gap_id: Id, body: CauseDraft, response: Response, db: SessionDep,
+def add_cause(plan_id: Id, gap_id: Id, body: CauseIn, response: Response, db: SessionDep,
               user: CurrentUser, locale: LocaleDep, if_match: IfMatchDep) -> CauseOut:
     """Record a cause from the employee's, the supervisor's or the environment's side."""
     plan, instance = _plan(db, plan_id, user)
@@ -275,7 +279,7 @@ def get_method(plan_id: Id, method_id: Id, response: Response, db: SessionDep,
 
 @router.post("/{plan_id}/methods", response_model=MethodOut, status_code=201, responses=WRITE,
              summary="Add a candidate method")
-def add_method(plan_id: Id, body: MethodDraft, response: Response, db: SessionDep,
+def add_method(plan_id: Id, body: MethodIn, response: Response, db: SessionDep,
                user: CurrentUser, if_match: IfMatchDep) -> MethodOut:
     """Add a candidate method (optionally for one gap; `chosen` when both accept it)."""
     _plan_row, instance = _plan(db, plan_id, user)
@@ -320,7 +324,7 @@ def get_details(plan_id: Id, response: Response, db: SessionDep,
 
 @router.put("/{plan_id}/details", response_model=DetailsOut, responses=WRITE,
             summary="Set goal, resources, period and cadence")
-def update_details(plan_id: Id, body: PlanDetails, response: Response, db: SessionDep,
+def update_details(plan_id: Id, body: DetailsIn, response: Response, db: SessionDep,
                    user: CurrentUser, if_match: IfMatchDep) -> DetailsOut:
     """Set the goal (quantified, or why it cannot be), resources, period and cadence."""
     _plan_row, instance = _plan(db, plan_id, user)
@@ -341,7 +345,7 @@ def get_step(plan_id: Id, step_id: Id, response: Response, db: SessionDep,
 
 @router.post("/{plan_id}/steps", response_model=PlanStepOut, status_code=201, responses=WRITE,
              summary="Add a dated step")
-def add_step(plan_id: Id, body: StepDraft, response: Response, db: SessionDep,
+def add_step(plan_id: Id, body: StepIn, response: Response, db: SessionDep,
              user: CurrentUser, if_match: IfMatchDep) -> PlanStepOut:
     """Add a step with its date (inside the plan period) and required result."""
     _plan_row, instance = _plan(db, plan_id, user)
@@ -353,7 +357,7 @@ def add_step(plan_id: Id, body: StepDraft, response: Response, db: SessionDep,
 
 @router.put("/{plan_id}/steps/{step_id}", response_model=PlanStepOut, responses=WRITE,
             summary="Change a step")
-def update_step(plan_id: Id, step_id: Id, body: StepDraft, response: Response, db: SessionDep,
+def update_step(plan_id: Id, step_id: Id, body: StepIn, response: Response, db: SessionDep,
                 user: CurrentUser, if_match: IfMatchDep) -> PlanStepOut:
     """Change a step."""
     _plan_row, instance = _plan(db, plan_id, user)
@@ -389,7 +393,7 @@ def get_checkpoint(plan_id: Id, checkpoint_id: Id, response: Response, db: Sessi
 
 @router.put("/{plan_id}/checkpoints/{checkpoint_id}/progress", response_model=CheckpointOut,
             responses=WRITE, summary="Record progress at a checkpoint")
-def record_progress(plan_id: Id, checkpoint_id: Id, body: ProgressEntry, response: Response,
+def record_progress(plan_id: Id, checkpoint_id: Id, body: ProgressIn, response: Response,
                     db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> CheckpointOut:
     """The employee records progress (and evidence as text; files go to .../evidence); the
     supervisor is then asked to check. Recording again replaces the text."""
@@ -419,7 +423,7 @@ async def add_evidence(plan_id: Id, checkpoint_id: Id, file: Annotated[UploadFil
 
 @router.put("/{plan_id}/checkpoints/{checkpoint_id}/check", response_model=CheckpointOut,
             responses=WRITE, summary="Check a checkpoint (supervisor)")
-def check(plan_id: Id, checkpoint_id: Id, body: CheckEntry, response: Response,
+def check(plan_id: Id, checkpoint_id: Id, body: CheckIn, response: Response,
           db: SessionDep, user: CurrentUser, if_match: IfMatchDep) -> CheckpointOut:
     """The supervisor checks recorded progress: on track, at risk or behind (with a comment)."""
     plan, instance = _plan(db, plan_id, user)
@@ -464,7 +468,7 @@ def get_review(plan_id: Id, response: Response, db: SessionDep,
 
 @router.put("/{plan_id}/review", response_model=ReviewOut, responses=WRITE,
             summary="Write the period-end review")
-def save_review(plan_id: Id, body: ReviewDraft, response: Response, db: SessionDep,
+def save_review(plan_id: Id, body: ReviewIn, response: Response, db: SessionDep,
                 user: CurrentUser, if_match: IfMatchDep) -> ReviewOut:
     """Write the whole review (replaces the earlier text) while the plan runs or is reviewed."""
     plan, instance = _plan(db, plan_id, user)

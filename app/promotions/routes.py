@@ -95,7 +95,7 @@ def list_schemes(request: Request, user: CurrentUser, locale: LocaleDep) -> list
             for s in service.schemes_for_display(_registry(request))]
 
 
-@router.get("/eligibility", response_model=EligibilityOut,
+@router.get("/eligibility", response_model=EligibilityOut, responses=problems(404),
             summary="Which titles a person may enter, and why (not)")
 def get_eligibility(
     request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
@@ -186,7 +186,8 @@ def queue(request: Request, db: SessionDep, user: CurrentUser,
     return items
 
 
-@router.get("/rounds", response_model=list[RoundSummaryOut], summary="Rounds (HR)")
+@router.get("/rounds", response_model=list[RoundSummaryOut], responses=problems(403),
+            summary="Rounds (HR)")
 def list_rounds(db: SessionDep, user: CurrentUser) -> list[RoundSummaryOut]:
     """Rounds held so far, newest first (HR only: 403 for anyone else)."""
     if not service.may_view_rounds(db, user):

@@ -14,7 +14,7 @@ from app.web.text import Text
 class In(BaseModel):
     """Inputs refuse unknown keys and trim strings."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class ApplyIn(In):

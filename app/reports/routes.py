@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app import clock
 from app.engine import runtime
 from app.engine.models import Task, WorkflowInstance
-from app.errors import AlreadyDone, InvalidTransition, NotFound
+from app.errors import AlreadyDone, InvalidTransition, NotFound, ValidationFailed
 from app.i18n import gettext_for
 from app.org.models import OrgUnit, Person
 from app.reports import actions, exports, ics, lists, presenters, service
@@ -49,7 +49,8 @@ from app.web.labels import unit_name
 from app.web.schemas import problems
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], route_class=ApiRoute)
-HR_ONLY = problems(403)
+# HR only (403); a unit or page outside the caller's scope names nothing (404).
+HR_ONLY = problems(403, 404)
 Format = Annotated[Literal["csv", "xlsx"], Query(description="csv (UTF-8 with BOM) or xlsx")]
 EXPORT_CONTENT = {200: {"description": "The list as a file", "content": {
     "text/csv": {"schema": {"type": "string"}},
@@ -109,6 +110,15 @@ def dashboard(request: Request, db: SessionDep, user: CurrentUser, locale: Local
     )
 
 
+def _paged(lister: Any, db: Session, user: Person, filters: Any, cursor: str | None,
+           limit: int) -> Any:
+    """One page of a list; a cursor that names no page is not found (as a wrong id is)."""
+    try:
+        return lister(db, viewer=user, filters=filters, cursor=cursor, limit=limit)
+    except ValidationFailed as exc:
+        raise NotFound("This page link is broken; start from the first page.") from exc
+
+
 def _jsonable(value: object) -> object:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
@@ -119,7 +129,7 @@ def plans(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
           filters: PlanFiltersDep, cursor: Cursor = None,
           limit: Annotated[int, Query(ge=1, le=500)] = lists.PAGE_SIZE) -> PageOut:
     """Filtered, sorted, one keyset page at a time (`cursor` from next/prev)."""
-    _area, page = lists.plan_page(db, viewer=user, filters=filters, cursor=cursor, limit=limit)
+    _area, page = _paged(lists.plan_page, db, user, filters, cursor, limit)
     labels = presenters.Labels(db, request.app.state.registry, locale)
     return PageOut(columns=[labels.gettext(h) for h in presenters.PLAN_HEADER],
                    rows=[[_jsonable(v) for v in presenters.plan_cells(labels, r)]
@@ -134,7 +144,7 @@ def overdue(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleD
             filters: TaskFiltersDep, cursor: Cursor = None,
             limit: Annotated[int, Query(ge=1, le=500)] = lists.PAGE_SIZE) -> PageOut:
     """Filtered by unit, whom they wait on, age and workflow; oldest due first by default."""
-    _area, page = lists.task_page(db, viewer=user, filters=filters, cursor=cursor, limit=limit)
+    _area, page = _paged(lists.task_page, db, user, filters, cursor, limit)
     labels = presenters.Labels(db, request.app.state.registry, locale)
     return PageOut(columns=[labels.gettext(h) for h in presenters.TASK_HEADER],
                    rows=[[_jsonable(v) for v in presenters.task_cells(labels, r)]
@@ -161,8 +171,8 @@ def export_plans(request: Request, db: SessionDep, user: CurrentUser, locale: Lo
     """The plan list as filtered, every matching row (the same file as the page's export)."""
     gettext = gettext_for(locale)
     labels = presenters.Labels(db, request.app.state.registry, locale)
-    rows = (presenters.plan_cells(labels, r)
-            for r in lists.iter_plans(db, viewer=user, filters=filters))
+    rows = [presenters.plan_cells(labels, r)  # read first: a refusal comes before the file
+            for r in lists.iter_plans(db, viewer=user, filters=filters)]
     return export_response(format, [gettext(h) for h in presenters.PLAN_HEADER], rows, "plans",
                            gettext("Improvement plans"))
 
@@ -174,8 +184,8 @@ def export_overdue(request: Request, db: SessionDep, user: CurrentUser, locale: 
     """The overdue list as filtered, every matching row (the same file as the page's export)."""
     gettext = gettext_for(locale)
     labels = presenters.Labels(db, request.app.state.registry, locale)
-    rows = (presenters.task_cells(labels, r)
-            for r in lists.iter_tasks(db, viewer=user, filters=filters))
+    rows = [presenters.task_cells(labels, r)  # read first: a refusal comes before the file
+            for r in lists.iter_tasks(db, viewer=user, filters=filters)]
     return export_response(format, [gettext(h) for h in presenters.TASK_HEADER], rows,
                            "overdue", gettext("Overdue tasks"))
 

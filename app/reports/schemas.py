@@ -103,7 +103,7 @@ class PageOut(BaseModel):
 class ReassignIn(BaseModel):
     """Hand an open step to a person in your units, with the reason."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     to_person_id: Id
     reason: FilledText = Field(min_length=1, max_length=500)
@@ -128,7 +128,7 @@ class ReassignedTaskOut(BaseModel):
 class BulkRemindIn(BaseModel):
     """Remind whoever each selected task waits on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     task_ids: list[Id] = Field(min_length=1, max_length=500)
 
@@ -136,7 +136,7 @@ class BulkRemindIn(BaseModel):
 class BulkReassignIn(BulkRemindIn):
     """Hand each selected step to one person in your units, with the reason."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     to_person_id: Id
     reason: FilledText = Field(min_length=1, max_length=500)

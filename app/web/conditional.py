@@ -24,7 +24,6 @@ from app.errors import PreconditionRequired, StaleInstance
 from app.i18n import N_
 
 _TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
-IF_MATCH_PATTERN = rf"^\s*(?:\*|{_TAG}(?:\s*,\s*{_TAG})*)\s*$"
 _TAGS = re.compile(rf"{_TAG}")
 MISSING = N_("Send the version you saw (If-Match: the ETag) with this change, so that nobody's "
              "work is overwritten.")
@@ -71,11 +70,13 @@ class IfMatch:
 
 def if_match(
     value: Annotated[str | None, Header(
-        alias="If-Match", pattern=IF_MATCH_PATTERN,
-        description="The ETag you read (a write based on an older version is refused with "
-                    "412; writes to a case without it get 428)")] = None,
+        alias="If-Match", max_length=1000,
+        description="The ETag you read, as it was sent (a write based on an older version, or "
+                    "on anything else, is refused with 412; writes to a case without it get "
+                    "428)")] = None,
 ) -> IfMatch:
-    """The parsed If-Match header (weak tags never match: If-Match compares strongly)."""
+    """The parsed If-Match header (weak tags never match: If-Match compares strongly; text
+    that is no entity tag matches nothing)."""
     if value is None:
         return IfMatch()
     if value.strip() == "*":

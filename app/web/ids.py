@@ -21,7 +21,7 @@ def check_path_ids(request: Request) -> None:
             raise NotFound("The page you asked for does not exist, or you may not see it.")
 
 
-ID_MAX = 2**63 - 1
-
-# The one id type of paths and bodies: a positive 64-bit integer (the API documents the range).
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+# The one id type of API paths, queries and bodies: a positive key of the narrowest key column
+# (PostgreSQL INTEGER), so every id the document allows can be looked up (and is exact as a
+# double, which is how JSON tools read bounds). Wider keys widen it here.
+Id = Annotated[int, Field(ge=1, le=KEY_MAX)]

@@ -86,6 +86,8 @@ def _standard_problems(operation: dict[str, Any], method: str, path: str) -> lis
         statuses.append(403)  # a read-only token, or a session write without its CSRF header
     if "{" in path:
         statuses.append(404)
+    if operation.get("requestBody"):
+        statuses.append(400)  # a body that cannot be parsed at all (not JSON, broken multipart)
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append(422)
     return statuses

@@ -164,20 +164,20 @@ def draft_and_propose(sdk: Any, me: Caller, boss: Caller, plan: Plan) -> None:
     models = sdk.models
     gap = plan.read(me).gaps[0]
     plan.act(me, "record_gap")
-    plan.write(me, "decide_gap", gap.id, body=models.GapDecision(included=True))
-    plan.write(boss, "add_cause", gap.id, expect=201, body=models.CauseDraft(
-        side=models.CauseDraftSide.SUPERVISOR, nature=models.CauseDraftNature.SUBJECTIVE,
+    plan.write(me, "decide_gap", gap.id, body=models.GapDecisionIn(included=True))
+    plan.write(boss, "add_cause", gap.id, expect=201, body=models.CauseIn(
+        side=models.CauseInSide.SUPERVISOR, nature=models.CauseInNature.SUBJECTIVE,
         catalogue_key="supervision_not_timely"))
     plan.act(me, "analyse_causes")
-    plan.write(me, "add_method", expect=201, body=models.MethodDraft(
-        description="每日晨会演练服务话术", origin=models.MethodDraftOrigin.BRAINSTORMING,
+    plan.write(me, "add_method", expect=201, body=models.MethodIn(
+        description="每日晨会演练服务话术", origin=models.MethodInOrigin.BRAINSTORMING,
         chosen=True))
     plan.act(me, "choose_methods")
-    plan.write(me, "update_details", body=models.PlanDetails(
+    plan.write(me, "update_details", body=models.DetailsIn(
         goal="客户服务评价满意率达到95%", goal_metric="满意率", goal_unit="%", goal_target=95,
         resources="主管每周听课一次", period_start="2026-12-01", period_end="2027-01-31",
-        cadence=models.PlanDetailsCadence.MONTHLY))
-    plan.write(me, "add_step", expect=201, body=models.StepDraft(
+        cadence=models.DetailsInCadence.MONTHLY))
+    plan.write(me, "add_step", expect=201, body=models.StepIn(
         description="参加服务礼仪培训", due_on="2026-12-15", expected_result="培训合格证"))
     plan.act(me, "draft_plan")
     assert plan.act(me, "propose", comment="请审阅").state == "plan_proposed"
@@ -197,11 +197,11 @@ def sign_and_begin(sdk: Any, me: Caller, boss: Caller, plan: Plan) -> Any:
 def review(sdk: Any, me: Caller, boss: Caller, plan: Plan, outcome: str) -> Any:
     models = sdk.models
     assert plan.act(me, "submit_review").state == "under_review"
-    plan.write(me, "save_review", body=models.ReviewDraft(
+    plan.write(me, "save_review", body=models.ReviewIn(
         period_label="2027年1月", cut_off_on="2027-01-31", post="柜员",
-        indicators=[models.IndicatorRow(indicator="服务满意率", unit="%", actual=90,
+        indicators=[models.IndicatorIn(indicator="服务满意率", unit="%", actual=90,
                                         plan_value=95, time_proportional_target=95)],
-        problems=[models.ProblemRow(problem="高峰期等候时间长", cause="窗口不足",
+        problems=[models.ProblemRowIn(problem="高峰期等候时间长", cause="窗口不足",
                                     indicator="服务满意率")]))
     return plan.act(boss, "review", outcome=outcome, comment="有进步但未达标")
 
@@ -211,28 +211,28 @@ def test_a_generated_client_drives_the_whole_plan_journey(sdk, people, sign_in) 
     me, boss, hr = sign_in(people.employee), sign_in(people.manager_a), sign_in(people.hr_a)
 
     opened = me(ops.create_plan, expect=201, body=models.PlanCreate(title="服务态度生硬", gaps=[
-        models.GapDraft(requirement="客户评价满意率不低于95%", actual="多次被评价服务态度差",
+        models.GapIn(requirement="客户评价满意率不低于95%", actual="多次被评价服务态度差",
                         metric="满意率", unit="%", baseline=82, target=95,
-                        source=models.GapDraftSource.CUSTOMER_EVALUATION)]))
+                        source=models.GapInSource.CUSTOMER_EVALUATION)]))
     assert opened.headers["Location"] == f"/api/plans/{opened.parsed.id}"
     plan = Plan(sdk, opened.parsed.id, opened.headers["ETag"])
     draft_and_propose(sdk, me, boss, plan)
     plan.act(boss, "send_back", reason="步骤太少，请补充每周演练")
-    plan.write(me, "add_step", expect=201, body=models.StepDraft(
+    plan.write(me, "add_step", expect=201, body=models.StepIn(
         description="每周演练一次服务话术", due_on="2027-01-10", expected_result="演练记录四次"))
     plan.act(me, "propose")
     running = sign_and_begin(sdk, me, boss, plan)
 
     for point in running.checkpoints[:2]:
-        plan.write(me, "record_progress", point.id, body=models.ProgressEntry(
+        plan.write(me, "record_progress", point.id, body=models.ProgressIn(
             progress="已完成本期任务", evidence_text="客户评价表"))
         evidence = plan.write(me, "add_evidence", point.id, expect=201,
                               body=models.BodyAddEvidence(file=sdk.types.File(
                                   payload=BytesIO(b"%PDF-1.4 evaluation"),
                                   file_name="evaluation.pdf", mime_type="application/pdf")))
         assert evidence.sha256 == hashlib.sha256(b"%PDF-1.4 evaluation").hexdigest()
-        checked = plan.write(boss, "check", point.id, body=models.CheckEntry(
-            result=models.CheckEntryResult.AT_RISK, comment="满意率仍低于目标"))
+        checked = plan.write(boss, "check", point.id, body=models.CheckIn(
+            result=models.CheckInResult.AT_RISK, comment="满意率仍低于目标"))
         assert checked.status == "checked" and len(checked.evidence) == 2
 
     first = review(sdk, me, boss, plan, "below_target")
