@@ -21,7 +21,7 @@ from app.web.conditional import ApiRoute, IfMatchDep, state_etag
 from app.web.deps import CurrentUser, SessionDep
 from app.web.ids import Id
 from app.web.schemas import problems
-from app.web.strict import IsoDate
+from app.web.strict import BodyId, IsoDate
 from app.web.text import Text
 
 router = APIRouter(prefix="/api/delegations", tags=["delegations"], route_class=ApiRoute)
@@ -33,7 +33,7 @@ class DelegationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    delegate_id: Id | None = Field(default=None, description="From /api/people")
+    delegate_id: BodyId | None = Field(default=None, description="From /api/people")
     delegate_employee_no: Text | None = Field(default=None, max_length=40)
     starts_on: IsoDate
     ends_on: IsoDate

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.ids import Id
+from app.web.strict import BodyId
 
 
 class Out(BaseModel):
@@ -127,7 +127,7 @@ class ActionIn(BaseModel):
 
     payload: dict[str, Any] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
-    on_behalf_of_id: Id | None = None
+    on_behalf_of_id: BodyId | None = None
 
 
 class ActionResultOut(BaseModel):

@@ -24,8 +24,7 @@ from app.plans.schemas import (
     TargetRow,
     TrainingRow,
 )
-from app.web.ids import Id
-from app.web.strict import STRICT, IsoDate
+from app.web.strict import STRICT, BodyId, IsoDate
 from app.web.text import FilledText
 
 # The service inputs as the API reads them: the same fields and rules, JSON types strictly.
@@ -54,6 +53,8 @@ class MethodIn(MethodDraft):
 
     model_config = STRICT
 
+    gap_id: BodyId | None = None
+
 
 class StepIn(StepDraft):
     """A step with its date (inside the plan period) and required result."""
@@ -61,6 +62,7 @@ class StepIn(StepDraft):
     model_config = STRICT
 
     due_on: IsoDate | None = None
+    owner_id: BodyId | None = None
 
 
 class DetailsIn(PlanDetails):
@@ -94,6 +96,8 @@ class MeasureIn(MeasureRow):
     """A measure taken, with its result."""
 
     model_config = STRICT
+
+    step_id: BodyId | None = None
 
 
 class TrainingIn(TrainingRow):
@@ -134,7 +138,7 @@ class PlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    employee_id: Id | None = Field(default=None, description="Defaults to yourself")
+    employee_id: BodyId | None = Field(default=None, description="Defaults to yourself")
     title: FilledText = Field(min_length=1, max_length=200)
     gaps: list[GapIn] = Field(default_factory=list, max_length=50)
 
@@ -146,7 +150,7 @@ class PlanActionIn(BaseModel):
 
     payload: dict[str, Any] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
-    on_behalf_of_id: Id | None = None
+    on_behalf_of_id: BodyId | None = None
 
 
 class ChoiceIn(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.ids import Id
+from app.web.strict import BodyId
 from app.web.text import Text
 
 
@@ -22,7 +22,7 @@ class ApplyIn(In):
 
     scheme: Text = Field(max_length=60)
     target_title: Text = Field(max_length=60)
-    person_id: Id | None = Field(default=None, description="Someone you nominate; "
+    person_id: BodyId | None = Field(default=None, description="Someone you nominate; "
                                                            "leave out to apply yourself")
     facts: dict[str, Any] = Field(default={}, description="The scheme's declared facts")
     justifications: dict[str, Text] = Field(

@@ -17,7 +17,7 @@ from app import clock
 from app.engine import runtime
 from app.engine.models import Task, WorkflowInstance
 from app.errors import AlreadyDone, InvalidTransition, NotFound, ValidationFailed
-from app.i18n import gettext_for
+from app.i18n import N_, gettext_for
 from app.org.models import OrgUnit, Person
 from app.reports import actions, exports, ics, lists, presenters, service
 from app.reports import scope as scopes
@@ -153,13 +153,19 @@ def overdue(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleD
                    next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
 
 
-def export_response(fmt: str, header: list[str], rows: Any, name: str, title: str) -> Response:
-    """A list as a CSV or XLSX download named after the day."""
+def export_response(request: Request, db: Session, user: Person, locale: str, fmt: str, *,
+                    rows: Any, cells: Any, header: list[str], name: str,
+                    title: str) -> Response:
+    """A filtered list as a CSV or XLSX download named after the day (the pages' file)."""
+    gettext = gettext_for(locale)
+    labels = presenters.Labels(db, request.app.state.registry, locale)
+    table = [cells(labels, r) for r in rows]  # read first: a refusal comes before the file
+    heads = [gettext(h) for h in header]
     stamp = clock.today().strftime("%Y%m%d")
     if fmt == "csv":
-        data, media_type = exports.csv_bytes(header, rows), exports.CSV_TYPE
+        data, media_type = exports.csv_bytes(heads, table), exports.CSV_TYPE
     else:
-        data, media_type = exports.xlsx_bytes(title, header, rows), exports.XLSX_TYPE
+        data, media_type = exports.xlsx_bytes(gettext(title), heads, table), exports.XLSX_TYPE
     return Response(data, media_type=media_type, headers={
         "Content-Disposition": f'attachment; filename="{name}-{stamp}.{fmt}"'})
 
@@ -169,12 +175,10 @@ def export_response(fmt: str, header: list[str], rows: Any, name: str, title: st
 def export_plans(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
                  filters: PlanFiltersDep, format: Format = "csv") -> Response:  # noqa: A002
     """The plan list as filtered, every matching row (the same file as the page's export)."""
-    gettext = gettext_for(locale)
-    labels = presenters.Labels(db, request.app.state.registry, locale)
-    rows = [presenters.plan_cells(labels, r)  # read first: a refusal comes before the file
-            for r in lists.iter_plans(db, viewer=user, filters=filters)]
-    return export_response(format, [gettext(h) for h in presenters.PLAN_HEADER], rows, "plans",
-                           gettext("Improvement plans"))
+    return export_response(request, db, user, locale, format,
+                           rows=lists.iter_plans(db, viewer=user, filters=filters),
+                           cells=presenters.plan_cells, header=presenters.PLAN_HEADER,
+                           name="plans", title=N_("Improvement plans"))
 
 
 @router.get("/overdue/export", response_class=Response,
@@ -182,12 +186,10 @@ def export_plans(request: Request, db: SessionDep, user: CurrentUser, locale: Lo
 def export_overdue(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
                    filters: TaskFiltersDep, format: Format = "csv") -> Response:  # noqa: A002
     """The overdue list as filtered, every matching row (the same file as the page's export)."""
-    gettext = gettext_for(locale)
-    labels = presenters.Labels(db, request.app.state.registry, locale)
-    rows = [presenters.task_cells(labels, r)  # read first: a refusal comes before the file
-            for r in lists.iter_tasks(db, viewer=user, filters=filters)]
-    return export_response(format, [gettext(h) for h in presenters.TASK_HEADER], rows,
-                           "overdue", gettext("Overdue tasks"))
+    return export_response(request, db, user, locale, format,
+                           rows=lists.iter_tasks(db, viewer=user, filters=filters),
+                           cells=presenters.task_cells, header=presenters.TASK_HEADER,
+                           name="overdue", title=N_("Overdue tasks"))
 
 
 def _task_case(db: Session, user: Person, task_id: int,

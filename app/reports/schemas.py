@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.ids import Id
+from app.web.strict import BodyId
 from app.web.text import FilledText
 
 
@@ -105,7 +105,7 @@ class ReassignIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    to_person_id: Id
+    to_person_id: BodyId
     reason: FilledText = Field(min_length=1, max_length=500)
 
 
@@ -130,7 +130,7 @@ class BulkRemindIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    task_ids: list[Id] = Field(min_length=1, max_length=500)
+    task_ids: list[BodyId] = Field(min_length=1, max_length=500)
 
 
 class BulkReassignIn(BulkRemindIn):
@@ -138,7 +138,7 @@ class BulkReassignIn(BulkRemindIn):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
-    to_person_id: Id
+    to_person_id: BodyId
     reason: FilledText = Field(min_length=1, max_length=500)
 
 
