@@ -44,7 +44,7 @@ class MeOut(BaseModel):
     supervisor_id: int | None
     seats: list[SeatOut]
     csrf_token: str = Field(description="Send as X-CSRF-Token on writes made with a session "
-                                        "(not needed with a bearer token)")
+                                        "(empty with a bearer token: none is needed)")
     url: str
 
 
@@ -96,7 +96,8 @@ def me(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep) -
                     unit_name=unit_name(units.get(r.org_unit_id), locale))
             for r in rows
         ],
-        csrf_token=csrf_token(request), url=f"/api/people/{user.id}",
+        csrf_token="" if getattr(request.state, "api_token_id", None) else csrf_token(request),
+        url=f"/api/people/{user.id}",
     )
 
 
