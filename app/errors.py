@@ -14,6 +14,11 @@ class DomainError(Exception):
     status_code = 400
     code = "error"
 
+    @property
+    def api_status(self) -> int:
+        """The status the JSON API answers with (the same as pages unless a class says)."""
+        return getattr(self, "api_status_code", self.status_code)
+
     def __init__(self, message: str, **params: Any) -> None:
         self.message = Message(message, params)
         super().__init__(str(self.message))
@@ -45,6 +50,12 @@ class NotAllowed(DomainError):
     code = "not_allowed"
 
 
+class ReadOnlyToken(NotAllowed):
+    """A read-only API token was used for a change."""
+
+    code = "read_only_token"
+
+
 class NotAuthenticated(DomainError):
     """The caller must sign in first."""
 
@@ -52,18 +63,48 @@ class NotAuthenticated(DomainError):
     code = "not_authenticated"
 
 
+class UnknownAction(NotFound):
+    """The workflow has no action of that name."""
+
+    code = "unknown_action"
+
+
 class InvalidTransition(DomainError):
-    """The action does not exist or is not possible in the current state."""
+    """The action (or edit) is not possible in the case's current state."""
 
     status_code = 409
-    code = "invalid_transition"
+    code = "wrong_state"
+
+
+class Incomplete(InvalidTransition):
+    """The content is not complete enough for the action yet (a guard refused it)."""
+
+    code = "incomplete"
+
+
+class AlreadyDone(InvalidTransition):
+    """What the caller asks for has already been done (signed, checked, applied)."""
+
+    code = "already_done"
 
 
 class StaleInstance(DomainError):
-    """Someone else acted first; the caller's view is out of date."""
+    """Someone else acted first; the caller's view (its ETag or version) is out of date.
+
+    Pages show it as a conflict with the fresh content; the API answers 412, because there the
+    view a write was based on travels as If-Match.
+    """
 
     status_code = 409
+    api_status_code = 412
     code = "stale"
+
+
+class PreconditionRequired(DomainError):
+    """A write that can race came without the version it was based on (If-Match)."""
+
+    status_code = 428
+    code = "precondition_required"
 
 
 class TokenExpired(DomainError):
@@ -109,13 +150,3 @@ class ImportFailed(DomainError):
     def __init__(self, message: str, rejected: list[tuple[int, str]], **params: Any) -> None:
         super().__init__(message, **params)
         self.rejected = rejected
-
-
-def error_body(
-    error: DomainError, gettext: Callable[[str], str] | None = None
-) -> dict[str, Any]:
-    """The JSON body for a domain error: a readable detail plus machine-usable fields."""
-    body: dict[str, Any] = {"detail": error.text(gettext), "code": error.code}
-    if isinstance(error, ValidationFailed) and error.field_errors:
-        body["errors"] = error.field_texts(gettext)
-    return body

@@ -74,12 +74,10 @@ def _is_label(value: Any) -> bool:
     return isinstance(value, dict) and ("en" in value or "zh" in value)
 
 
-def negotiate(accept_language: str | None, default: str) -> str:
-    """Pick zh_CN or en from an Accept-Language header, else the default."""
-    if not accept_language:
-        return default
+def requested_locale(accept_language: str | None) -> str | None:
+    """zh_CN or en as an Accept-Language header asks (highest weight first), or None."""
     weighted: list[tuple[float, str]] = []
-    for part in accept_language.split(","):
+    for part in (accept_language or "").split(","):
         piece = part.strip()
         if not piece:
             continue
@@ -88,13 +86,19 @@ def negotiate(accept_language: str | None, default: str) -> str:
             weight = float(q) if q else 1.0
         except ValueError:
             weight = 0.0
-        weighted.append((weight, tag.strip().lower()))
+        if weight > 0:
+            weighted.append((weight, tag.strip().lower()))
     for _weight, tag in sorted(weighted, key=lambda item: -item[0]):
         if tag.startswith("zh"):
             return "zh_CN"
         if tag.startswith("en"):
             return "en"
-    return default
+    return None
+
+
+def negotiate(accept_language: str | None, default: str) -> str:
+    """Pick zh_CN or en from an Accept-Language header, else the default."""
+    return requested_locale(accept_language) or default
 
 
 def pick_label(labels: dict[str, str] | None, locale: str) -> str:

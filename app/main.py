@@ -28,6 +28,7 @@ from app.web.csrf import verify_csrf
 from app.web.errors import install_error_handlers
 from app.web.ids import check_path_ids
 from app.web.input import refuse_control_characters
+from app.web.openapi import install_openapi, operation_id
 from app.web.ratelimit import rate_limit
 from app.web.security_headers import SecurityHeaders
 from app.web.sessions import install_sessions
@@ -42,6 +43,7 @@ STATIC_DIR = PROJECT_ROOT / "app" / "static"
 ROUTER_MODULES = (
     "app.auth.views",
     "app.auth.account_views",
+    "app.auth.routes",
     "app.dossier.views",
     "app.tasks.routes",
     "app.tasks.views",
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
         dependencies=[Depends(check_path_ids), Depends(verify_csrf), Depends(rate_limit),
                       Depends(refuse_control_characters)],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.owns_engine = engine is None
@@ -177,6 +180,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     app.add_middleware(BodyLimits, settings=settings)  # outermost: counts every byte read
     install_error_handlers(app)
+    install_openapi(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

@@ -14,7 +14,8 @@ POT="${POT:-$LOCALE_DIR/messages.pot}"
 KEYWORDS=(-k N_ -k Message -k DomainError -k NotFound -k NotAllowed -k InvalidTransition
           -k StaleInstance -k ValidationFailed -k GuardFailed -k TokenExpired
           -k NotAuthenticated -k PlanNotFound -k InstanceNotFound -k ImportFailed
-          -k CsrfFailed -k SignInLocked -k RateLimited)
+          -k CsrfFailed -k SignInLocked -k RateLimited -k AlreadyDone -k Incomplete
+          -k UnknownAction -k PreconditionRequired -k ReadOnlyToken)
 
 extract() {
   "$PYBABEL" extract -F babel.cfg "${KEYWORDS[@]}" --sort-by-file --no-wrap \

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.web.strict import STRICT, json_int
+
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Level = Annotated[int, Field(ge=1, le=5)]
 
@@ -125,3 +127,46 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     plans_opened: int
+
+
+JsonYear = json_int(2000, 2100)
+JsonLevel = json_int(1, 5)
+JsonCount = json_int(0, 2**31 - 1)
+JsonQuarter = json_int(1, 4)
+
+
+class QuarterlyIn(QuarterlyEntry):
+    """One quarter's management level, as the API takes it (JSON types strictly)."""
+
+    model_config = STRICT
+
+    year: JsonYear
+    quarter: JsonQuarter
+    level: JsonLevel
+
+
+class AnnualIn(AnnualEntry):
+    """A person's annual result, as the API takes it (fields left out keep their values)."""
+
+    model_config = STRICT
+
+    year: JsonYear
+    level: JsonLevel | None = None
+    liability_loans: JsonCount | None = None
+    violating_loans: JsonCount | None = None
+
+
+class OutcomeIn(OutcomeEntry):
+    """The outcome of a person's assessment year, as the API takes it."""
+
+    model_config = STRICT
+
+    year: JsonYear
+
+
+class FlagIn(FlagEntry):
+    """A reviewer flag with its justification, as the API takes it."""
+
+    model_config = STRICT
+
+    year: JsonYear

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.auth import api_tokens, web_sessions
 from app.config import Settings
-from app.errors import NotAllowed, NotAuthenticated
+from app.errors import NotAuthenticated, ReadOnlyToken
 from app.org.models import Person
 from app.org.service import get_person_by_number
 from app.web.ratelimit import client_address
@@ -38,7 +38,7 @@ def from_token(request: Request, db: Session, secret: str, settings: Settings) -
     token = api_tokens.resolve_token(db, secret=secret,
                                      lifetime_days=settings.api_token_lifetime_days)
     if token.scope != "write" and request.method not in SAFE_METHODS:
-        raise NotAllowed("This API token may only read.")
+        raise ReadOnlyToken("This API token may only read.")
     person = db.get(Person, token.person_id)
     if person is None or not person.active:
         raise NotAuthenticated("The API token is not valid.")

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.auth import lockout, service, web_sessions
 from app.auth.identity import SESSION_KEY
+from app.auth.sign_in import check_password, start_session
 from app.directory import signin
 from app.directory.client import DirectoryUnavailable
 from app.errors import NotAuthenticated
@@ -15,7 +16,7 @@ from app.web import ratelimit
 from app.web.csrf import rotate_csrf_token
 from app.web.deps import FormDep, GettextDep, LocaleDep, OptionalUser, SessionDep
 from app.web.labels import person_name, seat_label, unit_name
-from app.web.sessions import sign_in, sign_out
+from app.web.sessions import sign_out
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,27 +81,14 @@ def login(
     session or show the form again."""
     username = form.get("username", "").strip()[:60]
     next_url = form.get("next", "")
-    settings = request.app.state.settings
-    address = ratelimit.client_address(request)
     try:
-        ratelimit.check(request, f"login:{address}:{username.lower()}",
-                        settings.rate_limit_sign_in_per_minute)
-        lockout.check_not_locked(db, account=username, address=address, settings=settings)
-        person = signin.authenticate(db, settings=settings, username=username,
-                                     password=form.get("password", ""))
+        person = check_password(request, db, username=username,
+                                password=form.get("password", ""))
     except (NotAuthenticated, lockout.SignInLocked, ratelimit.RateLimited,
             DirectoryUnavailable) as exc:
-        db.rollback()
-        if isinstance(exc, NotAuthenticated):
-            lockout.record_failure(db, account=username, address=address)
-            db.commit()
         return _login_page(request, db, locale, username=username, next_url=next_url,
                            error=exc.text(gettext), status_code=exc.status_code)
-    lockout.clear_failures(db, account=person.employee_no)
-    key = web_sessions.open_session(db, person_id=person.id, address=address)
-    sign_in(request, person.id, person.locale)
-    request.session[SESSION_KEY] = key
-    rotate_csrf_token(request)
+    start_session(request, db, person)
     return RedirectResponse(safe_next(next_url), status_code=303)
 
 

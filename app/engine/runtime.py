@@ -21,13 +21,37 @@ from app.engine.forms import validate_form
 from app.engine.guards import GUARDS, GuardContext
 from app.engine.models import SignOff, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import CompiledWorkflow, Registry, run_machine
-from app.errors import InvalidTransition, NotAllowed, StaleInstance, ValidationFailed
+from app.errors import (
+    AlreadyDone,
+    Incomplete,
+    InvalidTransition,
+    NotAllowed,
+    PreconditionRequired,
+    StaleInstance,
+    UnknownAction,
+    ValidationFailed,
+)
 from app.i18n import Message
 from app.org.models import Person
 
 
-class GuardFailed(InvalidTransition):
+class GuardFailed(Incomplete):
     """A named guard refused the action; its message says what is missing."""
+
+
+# The expected version of a write that can race but came without the version it was based on
+# (the API's If-Match): refused as "precondition required", never applied last-write-wins.
+VERSION_MISSING = -1
+
+
+def check_version(instance: WorkflowInstance, expected_version: int | None) -> None:
+    """Refuse a write based on an older version of the instance, or on no version at all."""
+    if expected_version is None or expected_version == instance.version:
+        return
+    if expected_version == VERSION_MISSING:
+        raise PreconditionRequired("Send the version you saw (If-Match: the ETag) with this "
+                                   "change, so that nobody's work is overwritten.")
+    raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
 
 
 @dataclass
@@ -266,17 +290,20 @@ def fire(
     on_behalf_of_id: int | None = None,
     content_hash: str = "",
     registry: Registry | None = None,
+    strict_payload: bool = False,
 ) -> FireResult:
     """Take one action: permission, guards, form, state change, audit, tasks: all or nothing.
 
     The caller's unit of work commits; nothing here commits, so a failure leaves nothing behind.
+    `strict_payload` refuses fields the action does not collect (the API's callers name them;
+    pages only ever send the action's own).
     """
     registry = registry or get_registry()
     compiled = registry.compiled(session, instance.definition_id)
     spec = compiled.spec
     t = spec.transition(trigger, instance.state)
     if t is None and spec.transition(trigger) is None:
-        raise InvalidTransition("There is no action '{trigger}' in this workflow.", trigger=trigger)
+        raise UnknownAction("There is no action '{trigger}' in this workflow.", trigger=trigger)
     if t is None:
         t = spec.transition(trigger)
         assert t is not None
@@ -285,16 +312,20 @@ def fire(
             action=dict(t.label),
             state=dict(spec.states[instance.state].label),
         )
-    if expected_version is not None and expected_version != instance.version:
-        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    if expected_version != VERSION_MISSING:  # a stale view explains whatever else looks wrong
+        check_version(instance, expected_version)
 
     resolver = ActorResolver(session, instance)
     signed = _signed(session, instance, t.trigger) if t.sign_offs else []
     action = _allowed(session, resolver, instance, t, actor, on_behalf_of_id, signed)
     if action is None:
         raise _refusal(session, resolver, instance, t, actor, on_behalf_of_id, signed)
+    check_version(instance, expected_version)
 
     payload = dict(payload or {})
+    if strict_payload:
+        _refuse_unexpected(payload, list(t.form) + (list(SIGN_OFF_FIELDS) if action.sign_off
+                                                   else []))
     cleaned = validate_form(spec, t.form, payload)
     if action.sign_off is not None:
         cleaned.update(_sign_off_fields(action.sign_off, payload))
@@ -407,8 +438,8 @@ def _refusal(session: Session, resolver: ActorResolver, instance: WorkflowInstan
     done = {s.signer_expr for s in signed}
     if any(s.signer in done and resolver.matches(s.signer, signer_id) for s in t.sign_offs):
         if signer_id != actor.id:
-            return InvalidTransition("The person you act for has already signed this.")
-        return InvalidTransition("You have already signed this.")
+            return AlreadyDone("The person you act for has already signed this.")
+        return AlreadyDone("You have already signed this.")
     return NotAllowed("You may not take this action on this case.")
 
 
@@ -444,6 +475,16 @@ def _move_instance() -> Any:
                     context=bindparam("context")))
 
 
+SIGN_OFF_FIELDS = ("meaning", "disagreement")
+
+
+def _refuse_unexpected(payload: dict[str, Any], expected: list[str]) -> None:
+    unexpected = sorted(set(payload) - set(expected))
+    if unexpected:
+        raise ValidationFailed("Please correct the marked fields.", field_errors={
+            name: Message("This field is not expected here.") for name in unexpected})
+
+
 def _sign_off_fields(slot: SignOffSpec, payload: dict[str, Any]) -> dict[str, Any]:
     """A signature's own fields: its meaning, and a disagreement when only acknowledging."""
     meaning = str(payload.get("meaning") or slot.meanings[0])
@@ -473,8 +514,7 @@ def record_event(
     expected_version: int | None = None,
 ) -> None:
     """Audit something that changed the case without moving it (an edit, a voided signature)."""
-    if expected_version is not None and expected_version != instance.version:
-        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    check_version(instance, expected_version)
     now = clock.now()
     instance.updated_at = now
     try:

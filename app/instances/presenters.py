@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -71,6 +72,11 @@ class EventView:
     to_state: str
     to_label: str
     comment: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    payload_hash: str = ""
+    prev_hash: str = ""
+    hash: str = ""
+    sealed_at: str = ""
 
 
 @dataclass
@@ -107,6 +113,34 @@ class InstanceView:
     events: list[EventView] = field(default_factory=list)
     tasks: list[TaskView] = field(default_factory=list)
     actions: list[ActionView] = field(default_factory=list)
+
+
+def sealed_at(at: datetime) -> str:
+    """An event's time exactly as its hash seals it."""
+    return at.isoformat(timespec="microseconds")
+
+
+def case_links(instance: WorkflowInstance) -> dict[str, int | None]:
+    """The domain records a case carries (ids kept in its context by the domains)."""
+    found = {}
+    for key in ("plan_id", "promotion_request_id"):
+        value = instance.context.get(key)
+        found[key] = value if isinstance(value, int) else None
+    return found
+
+
+def api_actions(actions: list[ActionView], url: str) -> list[dict[str, Any]]:
+    """Actions as the API describes them: typed fields with exactly the choices one may send;
+    `url` is where they are taken ({trigger} filled in)."""
+    return [{
+        "trigger": a.trigger, "label": a.label, "style": a.style,
+        "on_behalf_of_id": a.on_behalf_of_id, "sign_off": a.sign_off,
+        "url": url.format(trigger=a.trigger),
+        "fields": [{"name": f.name, "label": f.label, "type": f.type, "required": f.required,
+                    "help": f.help, "max_length": f.max_length, "min": f.min, "max": f.max,
+                    "choices": [{"value": v, "label": label} for v, label in f.choices]}
+                   for f in a.fields],
+    } for a in actions]
 
 
 def state_label(spec: WorkflowSpec, state: str | None, locale: str) -> str:
@@ -216,7 +250,8 @@ def instance_view(
             trigger=e.trigger, action_label=action_label(spec, e.trigger, locale),
             from_state=e.from_state, from_label=state_label(spec, e.from_state, locale),
             to_state=e.to_state, to_label=state_label(spec, e.to_state, locale),
-            comment=e.comment,
+            comment=e.comment, payload=e.payload, payload_hash=e.payload_hash,
+            prev_hash=e.prev_hash, hash=e.hash, sealed_at=sealed_at(e.at),
         ))
     for t in tasks:
         if t.assignee_id is not None:

@@ -1,11 +1,13 @@
-"""JSON shapes of the instance API."""
+"""JSON shapes of the case (workflow instance) API, and the one way an action is described."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.web.strict import BodyId
 
 
 class Out(BaseModel):
@@ -14,36 +16,46 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class FieldOut(Out):
-    """An input an action collects."""
+class ChoiceOut(BaseModel):
+    """One value a choice field accepts, with its label."""
+
+    value: str
+    label: str
+
+
+class FieldOut(BaseModel):
+    """An input an action collects: its type, whether it is required, and its choices."""
 
     name: str
     label: str
-    type: str
+    type: Literal["text", "textarea", "choice", "date", "number", "bool"]
     required: bool
     help: str = ""
-    choices: list[tuple[str, str]] = []
+    choices: list[ChoiceOut] = Field(
+        default_factory=list, description="For choice fields: exactly the values you may send")
     max_length: int | None = None
     min: float | None = None
     max: float | None = None
 
 
-class ActionOut(Out):
-    """An action the caller may take now."""
+class ActionOut(BaseModel):
+    """An action the caller may take now: POST its `payload` to `url` with If-Match."""
 
     trigger: str
     label: str
     style: str
-    on_behalf_of_id: int | None
-    sign_off: bool
+    on_behalf_of_id: int | None = Field(description="Whose turn you take (a delegation)")
+    sign_off: bool = Field(description="Taking it signs the content shown (its hash)")
     fields: list[FieldOut]
+    url: str
 
 
-class EventOut(Out):
-    """One audit event."""
+class EventOut(BaseModel):
+    """One audit event with what is needed to recompute its hash and the chain."""
 
     seq: int
     at: datetime
+    sealed_at: str = Field(description="`at` exactly as it was hashed")
     actor_id: int | None
     actor_name: str
     on_behalf_of_id: int | None
@@ -55,10 +67,14 @@ class EventOut(Out):
     to_state: str
     to_label: str
     comment: str
+    payload: dict[str, Any]
+    payload_hash: str = Field(description="SHA-256 of the payload as canonical JSON")
+    prev_hash: str = Field(description="The hash of the event before (empty for the first)")
+    hash: str = Field(description="SHA-256 of this event's sealed fields as canonical JSON")
 
 
-class TaskOut(Out):
-    """Who the instance waits on."""
+class WaitingTaskOut(Out):
+    """Who the case waits on."""
 
     id: int
     state: str
@@ -69,8 +85,18 @@ class TaskOut(Out):
     overdue: bool
 
 
-class InstanceOut(Out):
-    """An instance: where it stands and what the caller may do."""
+class InstanceLinksOut(BaseModel):
+    """Where the case's neighbours live in the API."""
+
+    self: str
+    events: str
+    subject: str
+    plan: str | None = None
+    promotion_request: str | None = None
+
+
+class InstanceOut(BaseModel):
+    """A case: where it stands, who it waits on and what the caller may do now."""
 
     id: int
     title: str
@@ -80,31 +106,35 @@ class InstanceOut(Out):
     state: str
     state_label: str
     terminal: bool
-    version: int = Field(description="Send back as expected_version to detect concurrent edits")
+    version: int = Field(description="The case's version: its ETag; send it as If-Match")
     subject_id: int
     subject_name: str
     unit_name: str
     created_at: datetime
     closed_at: datetime | None
-    tasks: list[TaskOut]
+    plan_id: int | None = Field(description="The improvement plan this case carries, if any")
+    promotion_request_id: int | None = Field(
+        description="The promotion request this case carries, if any")
+    tasks: list[WaitingTaskOut]
     actions: list[ActionOut]
+    links: InstanceLinksOut
 
 
 class ActionIn(BaseModel):
-    """Take an action: its form values, the version you saw, and for whom (delegation)."""
+    """Take an action: its form values and, when acting for someone, for whom."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    payload: dict[str, Any] = Field(default_factory=dict)
-    expected_version: int | None = None
-    on_behalf_of_id: int | None = None
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="The action's fields (see `actions[].fields`)")
+    on_behalf_of_id: BodyId | None = None
 
 
 class ActionResultOut(BaseModel):
-    """What an action did, and the instance afterwards."""
+    """What an action did, and the case afterwards."""
 
     from_state: str
     to_state: str
-    completed: bool
+    completed: bool = Field(description="False when a signature was recorded and others wait")
     event_id: int
     instance: InstanceOut

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.engine import audit, runtime
 from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
-from app.errors import InstanceNotFound, StaleInstance
+from app.errors import InstanceNotFound
 from app.instances import access
 from app.org.models import Person
 
@@ -64,6 +64,7 @@ def take_action(
     payload: dict[str, Any],
     expected_version: int | None,
     on_behalf_of_id: int | None,
+    strict_payload: bool = False,
 ) -> runtime.FireResult:
     """Fire an action as this person; an instance they cannot see is not found.
 
@@ -71,8 +72,8 @@ def take_action(
     caller (the action is gone, the form changed) follows from acting on an old view.
     """
     instance = get_visible(db_session=db_session, person=person, instance_id=instance_id)
-    if expected_version is not None and expected_version != instance.version:
-        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    if expected_version != runtime.VERSION_MISSING:
+        runtime.check_version(instance, expected_version)
     return runtime.fire(
         db_session,
         instance,
@@ -81,4 +82,5 @@ def take_action(
         payload,
         expected_version=expected_version,
         on_behalf_of_id=on_behalf_of_id,
+        strict_payload=strict_payload,
     )

@@ -13,7 +13,7 @@ from app.engine import runtime
 from app.engine.actors import ActorResolver
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.topics import DOMAIN_TOPICS, TaskTopic, TopicAction
-from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from app.errors import AlreadyDone, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
 from app.plans import content, rules
@@ -146,7 +146,7 @@ def _checkpoint(db_session: Session, plan: ImprovementPlan, checkpoint_id: int) 
 def _still_waiting(checkpoint: Checkpoint) -> None:
     """Refuse, in words true for it, a checkpoint nobody can record or check any more."""
     if checkpoint.status == "checked":
-        raise InvalidTransition("This checkpoint has already been checked.")
+        raise AlreadyDone("This checkpoint has already been checked.")
     if checkpoint.status == "missed":
         raise InvalidTransition("This checkpoint was missed: the plan's period is over.")
     if checkpoint.status not in OPEN_STATUSES:

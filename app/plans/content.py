@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -146,30 +145,3 @@ def ensure_version(db_session: Session, *, plan: ImprovementPlan, actor: Person 
     db_session.add(version)
     db_session.flush()
     return version
-
-
-def readable_lines(document: dict[str, Any]) -> list[str]:
-    """A plan version as lines a person can compare."""
-    lines = [f"Goal: {document.get('goal', '')}",
-             f"Metric: {document.get('goal_metric', '')} {document.get('goal_target')} "
-             f"{document.get('goal_unit', '')}".rstrip(),
-             f"Not quantified because: {document.get('goal_unquantified_reason', '')}",
-             f"Resources: {document.get('resources', '')}",
-             f"Period: {document.get('period_start')} – {document.get('period_end')}",
-             f"Cadence: {document.get('cadence')}"]
-    for i, gap in enumerate(document.get("gaps", []), start=1):
-        decision = "included" if gap["included"] else "excluded: " + gap["exclusion_reason"]
-        lines.append(f"Gap {i}: {gap['requirement']} / {gap['actual']} ({decision})")
-        lines += [f"  Cause ({c['side']}, {c['nature']}): {c['catalogue_key'] or c['text']}"
-                  for c in gap["causes"]]
-    lines += [f"Method: {m}" for m in document.get("methods", [])]
-    lines += [f"Step {s['due_on']}: {s['description']} → {s['expected_result']}"
-              for s in document.get("steps", [])]
-    return lines
-
-
-def diff(older: PlanVersion, newer: PlanVersion) -> list[str]:
-    """What changed between two versions, as unified-diff lines without headers."""
-    lines = difflib.unified_diff(readable_lines(older.content), readable_lines(newer.content),
-                                 lineterm="", n=0)
-    return [line for line in lines if not line.startswith(("---", "+++", "@@"))]

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.ids import Id
+from app.web.text import FilledText, Text
 
 GapSource = Literal[
     "requirement_comparison", "customer_evaluation", "self_inspection", "open_inspection",
@@ -30,10 +31,10 @@ class Input(BaseModel):
 class GapDraft(Input):
     """A performance gap as the employee or an assessment states it."""
 
-    requirement: str = Field(min_length=1, max_length=2000)
-    actual: str = Field(min_length=1, max_length=2000)
-    metric: str = Field(default="", max_length=120)
-    unit: str = Field(default="", max_length=20)
+    requirement: FilledText = Field(min_length=1, max_length=2000)
+    actual: FilledText = Field(min_length=1, max_length=2000)
+    metric: Text = Field(default="", max_length=120)
+    unit: Text = Field(default="", max_length=20)
     baseline: float | None = None
     target: float | None = None
     source: GapSource = "requirement_comparison"
@@ -43,7 +44,7 @@ class GapDecision(Input):
     """Whether a gap enters the plan (DOMAIN §2 step 3); an exclusion keeps its reason."""
 
     included: bool
-    exclusion_reason: str = Field(default="", max_length=2000)
+    exclusion_reason: Text = Field(default="", max_length=2000)
 
 
 class CauseDraft(Input):
@@ -51,14 +52,14 @@ class CauseDraft(Input):
 
     side: CauseSide
     nature: CauseNature
-    catalogue_key: str = Field(default="", max_length=60)
-    text: str = Field(default="", max_length=2000)
+    catalogue_key: Text = Field(default="", max_length=60)
+    text: Text = Field(default="", max_length=2000)
 
 
 class MethodDraft(Input):
     """A candidate method, optionally for one gap."""
 
-    description: str = Field(min_length=1, max_length=2000)
+    description: FilledText = Field(min_length=1, max_length=2000)
     gap_id: Id | None = None
     origin: MethodOrigin = "discussion"
     chosen: bool = False
@@ -67,21 +68,21 @@ class MethodDraft(Input):
 class StepDraft(Input):
     """A dated step with its expected result."""
 
-    description: str = Field(min_length=1, max_length=2000)
+    description: FilledText = Field(min_length=1, max_length=2000)
     due_on: date | None = None
-    expected_result: str = Field(default="", max_length=2000)
+    expected_result: Text = Field(default="", max_length=2000)
     owner_id: Id | None = None
 
 
 class PlanDetails(Input):
     """The goal, committed resources, period and check cadence of a plan."""
 
-    goal: str = Field(default="", max_length=4000)
-    goal_metric: str = Field(default="", max_length=120)
-    goal_unit: str = Field(default="", max_length=20)
+    goal: Text = Field(default="", max_length=4000)
+    goal_metric: Text = Field(default="", max_length=120)
+    goal_unit: Text = Field(default="", max_length=20)
     goal_target: float | None = None
-    goal_unquantified_reason: str = Field(default="", max_length=2000)
-    resources: str = Field(default="", max_length=4000)
+    goal_unquantified_reason: Text = Field(default="", max_length=2000)
+    resources: Text = Field(default="", max_length=4000)
     period_start: date | None = None
     period_end: date | None = None
     cadence: Cadence = "monthly"
@@ -90,22 +91,22 @@ class PlanDetails(Input):
 class ProgressEntry(Input):
     """What the employee records at a checkpoint."""
 
-    progress: str = Field(min_length=1, max_length=4000)
-    evidence_text: str = Field(default="", max_length=4000)
+    progress: FilledText = Field(min_length=1, max_length=4000)
+    evidence_text: Text = Field(default="", max_length=4000)
 
 
 class CheckEntry(Input):
     """The supervisor's check of a checkpoint."""
 
     result: CheckResult
-    comment: str = Field(default="", max_length=4000)
+    comment: Text = Field(default="", max_length=4000)
 
 
 class IndicatorRow(Input):
     """One indicator-completion row of the period-end review."""
 
-    indicator: str = Field(min_length=1, max_length=120)
-    unit: str = Field(default="", max_length=20)
+    indicator: FilledText = Field(min_length=1, max_length=120)
+    unit: Text = Field(default="", max_length=20)
     balance_kind: BalanceKind = "point"
     actual: float | None = None
     change_since_year_start: float | None = None
@@ -116,46 +117,46 @@ class IndicatorRow(Input):
 class MeasureRow(Input):
     """A measure taken with its result."""
 
-    measure: str = Field(min_length=1, max_length=2000)
-    result: str = Field(default="", max_length=2000)
+    measure: FilledText = Field(min_length=1, max_length=2000)
+    result: Text = Field(default="", max_length=2000)
     step_id: Id | None = None
 
 
 class TrainingRow(Input):
     """Training attended."""
 
-    name: str = Field(min_length=1, max_length=200)
-    organiser: str = Field(default="", max_length=200)
+    name: FilledText = Field(min_length=1, max_length=200)
+    organiser: Text = Field(default="", max_length=200)
     days: float | None = Field(default=None, ge=0, le=365)
-    result: str = Field(default="", max_length=200)
+    result: Text = Field(default="", max_length=200)
 
 
 class ProblemRow(Input):
     """A problem or shortcoming; `indicator` names the row it explains, if any."""
 
-    problem: str = Field(min_length=1, max_length=2000)
-    cause: str = Field(default="", max_length=2000)
-    category: str = Field(default="", max_length=40)
-    indicator: str = Field(default="", max_length=120)
+    problem: FilledText = Field(min_length=1, max_length=2000)
+    cause: Text = Field(default="", max_length=2000)
+    category: Text = Field(default="", max_length=40)
+    indicator: Text = Field(default="", max_length=120)
 
 
 class TargetRow(Input):
     """A next-period target."""
 
-    indicator: str = Field(min_length=1, max_length=120)
+    indicator: FilledText = Field(min_length=1, max_length=120)
     value: float | None = None
-    unit: str = Field(default="", max_length=20)
+    unit: Text = Field(default="", max_length=20)
     deadline: date | None = None
 
 
 class ReviewDraft(Input):
     """The whole period-end review form (DOMAIN §2a)."""
 
-    period_label: str = Field(default="", max_length=60)
+    period_label: Text = Field(default="", max_length=60)
     cut_off_on: date | None = None
-    post: str = Field(default="", max_length=120)
-    honours: str = Field(default="", max_length=4000)
-    next_measures: str = Field(default="", max_length=4000)
+    post: Text = Field(default="", max_length=120)
+    honours: Text = Field(default="", max_length=4000)
+    next_measures: Text = Field(default="", max_length=4000)
     indicators: list[IndicatorRow] = []
     measures: list[MeasureRow] = []
     trainings: list[TrainingRow] = []

@@ -146,6 +146,7 @@ def list_plans(
     state: str | None = None,
     cycle: int | None = None,
     org_unit_id: int | None = None,
+    employee_id: int | None = None,
     search: str | None = None,
     page: int = 1,
     per_page: int = 50,
@@ -163,6 +164,8 @@ def list_plans(
         query = query.where(ImprovementPlan.cycle == cycle)
     if org_unit_id:
         query = query.where(ImprovementPlan.org_unit_id == org_unit_id)
+    if employee_id:
+        query = query.where(ImprovementPlan.employee_id == employee_id)
     if search:
         like = f"%{search.strip()}%"
         query = query.where(col(ImprovementPlan.title).ilike(like) | col(Person.name).ilike(like))
@@ -187,10 +190,7 @@ def _authoring(
         raise InvalidTransition(
             "The plan can only be changed while it is drafted. Use 'Adjust the plan' first."
         )
-    if expected_version is not None and expected_version != instance.version:
-        from app.errors import StaleInstance
-
-        raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
+    runtime.check_version(instance, expected_version)
     return plan, instance
 
 
@@ -421,12 +421,14 @@ def act_on(
     payload: dict[str, Any] | None = None,
     expected_version: int | None = None,
     on_behalf_of_id: int | None = None,
+    strict_payload: bool = False,
 ) -> runtime.FireResult:
     """`act` on a plan and instance already read with `get_plan_and_instance` for this actor
     (the engine still decides whether the actor may take the action)."""
     assert plan.instance_id == instance.id
     return runtime.fire(db_session, instance, trigger, actor, payload or {},
-                        expected_version=expected_version, on_behalf_of_id=on_behalf_of_id)
+                        expected_version=expected_version, on_behalf_of_id=on_behalf_of_id,
+                        strict_payload=strict_payload)
 
 
 def versions(db_session: Session, *, plan: ImprovementPlan) -> list[PlanVersion]:

@@ -18,7 +18,17 @@ from app.i18n import Message, pick_label
 from app.instances import presenters as instance_presenters
 from app.org.models import Person
 from app.org.service import supervisor_chain
-from app.plans import checkpoints, content, forms, presenters, review, service
+from app.plans import (
+    checkpoints,
+    content,
+    difference,
+    forms,
+    outcomes,
+    presenters,
+    review,
+    service,
+)
+from app.plans.api_presenters import outcome_out
 from app.plans.schemas import (
     CauseDraft,
     CheckEntry,
@@ -144,7 +154,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
         Person.id.in_([plan.employee_id, plan.supervisor_id or 0])))}
     owners = {str(pid): person_name(p, locale) for pid, p in people.items()}
     versions = service.versions(db, plan=plan)
-    diff = content.diff(versions[-2], versions[-1]) if len(versions) > 1 else []
+    diff = difference.diff(versions[-2], versions[-1], locale) if len(versions) > 1 else []
     is_employee = user.id == plan.employee_id
     is_supervisor = any(b.id == user.id for b in supervisor_chain(db, people[plan.employee_id])[:1])
     return render(request, "plans/detail.html", {
@@ -179,6 +189,8 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
                       for c in doc["checkpoints"]},
             "review": forms.review_header_fields(builder("review", doc["review"] or {})),
         },
+        "outcome": outcome_out(db, plan, instance, user, compiled.spec, locale),
+        "outcome_values": state.values if state and form_id == "outcome" else {},
         "form_errors": state.errors if state else {},
         "review_errors": state.errors if state and form_id == "review" else {},
         "review_values": state.values if state and form_id == "review" else {},
@@ -469,3 +481,17 @@ def save_review(plan_id: int, request: Request, db: SessionDep, user: CurrentUse
     return _handle(request, db, user, locale, gettext, plan_id, "review", form, work,
                    Message("Review saved."))
 
+
+@router.post("/plans/{plan_id}/outcome/hr-comment")
+def hr_comment(plan_id: int, request: Request, db: SessionDep, user: CurrentUser,
+               locale: LocaleDep, gettext: GettextDep, form: FormDep) -> Response:
+    """HR writes its comment in the review's sign-off block."""
+    values = {"comment": form.get("comment", "")}
+
+    def work() -> None:
+        plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user)
+        outcomes.write_hr_comment(db, plan=plan, instance=instance, actor=user,
+                                  comment=values["comment"], expected_version=_version(form))
+
+    return _handle(request, db, user, locale, gettext, plan_id, "outcome", values, work,
+                   Message("HR's comment is saved."))

@@ -7,26 +7,30 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.web.strict import BodyId
+from app.web.text import Text
+
 
 class In(BaseModel):
     """Inputs refuse unknown keys and trim strings."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True,
+                              allow_inf_nan=False)
 
 
 class ApplyIn(In):
     """An application, or a supervisor's nomination, for a title in the open round."""
 
-    scheme: str = Field(max_length=60)
-    target_title: str = Field(max_length=60)
-    person_id: int | None = Field(default=None, description="Someone you nominate; "
-                                                            "leave out to apply yourself")
+    scheme: Text = Field(max_length=60)
+    target_title: Text = Field(max_length=60)
+    person_id: BodyId | None = Field(default=None, description="Someone you nominate; "
+                                                           "leave out to apply yourself")
     facts: dict[str, Any] = Field(default={}, description="The scheme's declared facts")
-    justifications: dict[str, str] = Field(
+    justifications: dict[str, Text] = Field(
         default={}, description="exception_<rule> → why a 'generally' rule not met is justified")
     outstanding_contribution: bool = False
-    justification: str = Field(default="", max_length=5000,
-                               description="Why the contribution is outstanding (skip-level)")
+    justification: Text = Field(default="", max_length=5000,
+                                description="Why the contribution is outstanding (skip-level)")
 
 
 class CitationOut(BaseModel):
@@ -110,7 +114,7 @@ class SchemeOut(BaseModel):
     routes: list[RouteOut]
 
 
-class StepOut(BaseModel):
+class RouteStepOut(BaseModel):
     """A step of a case's route and how far the case got."""
 
     key: str
@@ -134,14 +138,20 @@ class ScreeningOut(BaseModel):
 
 
 class AppointmentOut(BaseModel):
-    """The appointment a case ended in."""
+    """The appointment a case ended in (聘任), linked to its request."""
 
+    id: int
+    request_id: int | None
+    person_id: int
+    title: str
     title_label: str
     staff_grade: int | None
     outcome: str
     issued_on: date
     effective_from: date
     document_no: str
+    url: str
+    request_url: str | None
 
 
 class NoticeOut(BaseModel):
@@ -153,6 +163,16 @@ class NoticeOut(BaseModel):
     to: str
 
 
+class CaseLinksOut(BaseModel):
+    """Where the case's neighbours live in the API."""
+
+    self: str
+    case: str = Field(description="The workflow case: its actions are taken there")
+    events: str
+    person: str
+    appointment: str | None
+
+
 class CaseOut(BaseModel):
     """A promotion case: who, for what, its route with the current step, and its outcome.
 
@@ -161,7 +181,7 @@ class CaseOut(BaseModel):
 
     id: int
     instance_id: int
-    version: int
+    version: int = Field(description="The case's version: its ETag")
     scheme: str
     scheme_label: str
     person_id: int
@@ -179,12 +199,13 @@ class CaseOut(BaseModel):
     state_label: str
     closed: bool
     created_at: datetime
-    route: list[StepOut]
+    route: list[RouteStepOut]
     waiting_on: list[str]
     screening: list[ScreeningOut]
     reasons: list[CitationOut]
     appointment: AppointmentOut | None
     filing_notices: list[NoticeOut]
+    links: CaseLinksOut
 
 
 class QueueItemOut(BaseModel):
@@ -217,7 +238,7 @@ class RoundCaseOut(BaseModel):
 
 
 class RoundOut(BaseModel):
-    """A round: its window and where each case is."""
+    """A promotion round: its window and where each case is."""
 
     id: int
     scheme: str

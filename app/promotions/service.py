@@ -13,7 +13,7 @@ from app.assessments.service import flag_justification, is_supervisor_of
 from app.assessments.wording import RuleForbids, RuleRefused
 from app.engine import access, runtime
 from app.engine.models import Task, TaskStatus, WorkflowInstance
-from app.errors import InvalidTransition, NotAllowed, NotFound
+from app.errors import AlreadyDone, NotAllowed, NotFound
 from app.i18n import N_, Message, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
 from app.promotions.conditions import Evaluator
@@ -116,8 +116,8 @@ def apply(
     existing = db_session.exec(select(PromotionRequest.id).where(
         PromotionRequest.round_id == round_.id, PromotionRequest.person_id == person.id)).first()
     if existing is not None:
-        raise InvalidTransition("There is already a case for this person in the {year} round "
-                                "(one round a year per scheme).", year=round_.year)
+        raise AlreadyDone("There is already a case for this person in the {year} round "
+                          "(one round a year per scheme).", year=round_.year)
     justification = justification.strip()
     book = rule_book(registry)
     # A reviewer's outstanding-contribution flag on the weighed year counts as the flag here.

@@ -13,6 +13,7 @@ from sqlalchemy import literal, tuple_
 from sqlmodel.sql.expression import Select
 
 from app.errors import ValidationFailed
+from app.web.ids import KEY_MAX
 
 T = TypeVar("T")
 
@@ -58,8 +59,12 @@ def decode_cursor(text: str | None, key: SortKey) -> Cursor | None:
             value = datetime.fromisoformat(value)
         elif key.kind == "int":
             value = int(value)
+            if abs(value) > KEY_MAX:
+                raise ValueError("beyond the keys")
         else:
             value = str(value)
+        if not 0 <= int(row_id) <= KEY_MAX:
+            raise ValueError("beyond the keys")
         return Cursor(value, int(row_id), way != "b")
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         raise ValidationFailed("This page link is broken; start from the first page.") from None

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
 from app.reports.lists import PlanFilters, TaskFilters
+from app.web.ids import Id
+
+# The buckets of app/reports/aging.py (checked there too), and a "waiting on" key of
+# lists.waiting_key: a person (p:id) or a group at a unit (g:kind:name:unit).
+Bucket = Literal["", "days_0_2", "days_3_5", "days_6_10", "days_over_10"]
+WAITING = r"^(|p:[1-9][0-9]{0,8}|g:[a-z0-9_]{1,20}:[a-z0-9_]{1,60}:[1-9][0-9]{0,8})$"
 
 
 def plan_filters(
-    unit: Annotated[int | None, Query(ge=1)] = None,
+    unit: Annotated[Id | None, Query()] = None,
     state: Annotated[str | None, Query(max_length=60)] = None,
     cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
     status: Annotated[str, Query(pattern="^(all|open|closed)$")] = "all",
@@ -24,9 +30,9 @@ def plan_filters(
 
 
 def task_filters(
-    unit: Annotated[int | None, Query(ge=1)] = None,
-    waiting: Annotated[str, Query(max_length=200)] = "",
-    bucket: Annotated[str, Query(max_length=20)] = "",
+    unit: Annotated[Id | None, Query()] = None,
+    waiting: Annotated[str, Query(max_length=200, pattern=WAITING)] = "",
+    bucket: Annotated[Bucket, Query()] = "",
     workflow: Annotated[str, Query(max_length=60)] = "",
     sort: Annotated[str, Query(pattern="^(oldest|newest)$")] = "oldest",
 ) -> TaskFilters:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.web.strict import BodyId
+from app.web.text import FilledText
 
 
 class UnitRef(BaseModel):
@@ -43,7 +46,7 @@ class CountOut(BaseModel):
     count: int
 
 
-class StepOut(BaseModel):
+class RoundStepOut(BaseModel):
     """Promotion requests at one step."""
 
     workflow: str
@@ -52,13 +55,13 @@ class StepOut(BaseModel):
     count: int
 
 
-class RoundOut(BaseModel):
+class DashboardRoundOut(BaseModel):
     """A promotion round's requests in scope, by step."""
 
     id: int
     scheme: str
     year: int
-    steps: list[StepOut]
+    steps: list[RoundStepOut]
 
 
 class TrendOut(BaseModel):
@@ -82,7 +85,7 @@ class DashboardOut(BaseModel):
     cycle_warning: int
     cycle_limit: int
     outcomes: list[CountOut]
-    promotion: RoundOut | None
+    promotion: DashboardRoundOut | None
     trend: list[TrendOut]
 
 
@@ -98,35 +101,45 @@ class PageOut(BaseModel):
 
 
 class ReassignIn(BaseModel):
-    """Hand an open step to a person, with the reason."""
+    """Hand an open step to a person in your units, with the reason."""
 
-    to_person_id: int
-    reason: str = Field(max_length=2000)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    to_person_id: BodyId
+    reason: FilledText = Field(min_length=1, max_length=500)
 
 
 class RemindOut(BaseModel):
-    """How many reminders were queued."""
+    """How many reminders were queued (0: one went out within the hour, or nobody holds it)."""
 
     queued: int
 
 
-class TaskOut(BaseModel):
-    """A task after an action."""
+class ReassignedTaskOut(BaseModel):
+    """A task after it was handed over."""
 
     id: int
     instance_id: int
     assignee_id: int | None
     status: str
+    case: str
 
 
-class BulkIn(BaseModel):
-    """A bulk remind or reassign; without `confirmation` it is only previewed."""
+class BulkRemindIn(BaseModel):
+    """Remind whoever each selected task waits on."""
 
-    action: Literal["remind", "reassign"]
-    task_ids: list[int] = Field(max_length=500)
-    to_person_id: int | None = None
-    reason: str = Field(default="", max_length=2000)
-    confirmation: str | None = None
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    task_ids: list[BodyId] = Field(min_length=1, max_length=500)
+
+
+class BulkReassignIn(BulkRemindIn):
+    """Hand each selected step to one person in your units, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    to_person_id: BodyId
+    reason: FilledText = Field(min_length=1, max_length=500)
 
 
 class BulkLineOut(BaseModel):

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.errors import NotAuthenticated
-from app.i18n import LOCALES, gettext_for, negotiate
+from app.i18n import LOCALES, gettext_for, requested_locale
 from app.observability.metrics import REPORT_READS
 from app.org.models import Person
 from app.web import reads
@@ -50,13 +50,21 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
 def fallback_locale(request: Request) -> str:
-    """The locale without a database: chosen language, signed-in locale, browser, default."""
+    """The locale without a database: chosen language, signed-in locale, browser, default
+    (an API call's Accept-Language comes first)."""
+    asked = requested_locale(request.headers.get("accept-language"))
+    if asked and _is_api(request):
+        return asked
     session = request.scope.get("session") or {}
     for key in (LANG_KEY, USER_LOCALE_KEY):
         if session.get(key) in LOCALES:
             return session[key]
-    return negotiate(request.headers.get("accept-language"), app_settings(request).default_locale)
+    return asked or app_settings(request).default_locale
 
 
 def page_locale(request: Request) -> str:
@@ -66,13 +74,17 @@ def page_locale(request: Request) -> str:
 
 
 def resolve_locale(request: Request, person: Person | None) -> str:
-    """A language picked with the switch wins, then the person's own, then the browser's."""
+    """Pages: a language picked with the switch wins, then the person's own, then the
+    browser's. API calls: the request's Accept-Language, then the person's own."""
+    asked = requested_locale(request.headers.get("accept-language"))
+    if asked and _is_api(request):
+        return asked
     session = request.scope.get("session") or {}
     if session.get(LANG_KEY) in LOCALES:
         return session[LANG_KEY]
     if person is not None and person.locale in LOCALES:
         return person.locale
-    return negotiate(request.headers.get("accept-language"), app_settings(request).default_locale)
+    return asked or app_settings(request).default_locale
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import Message
 
 ID_MAX = 2**63 - 1  # BIGINT; SQLite's INTEGER keys are the same 64 bits
+KEY_MAX = ID_MAX  # the bound stated for ids in JSON bodies and cursors too
 _ID_TEXT = re.compile(r"[0-9]{1,19}")  # [0-9], never \d: \d also matches ² and ٣
 NOT_AN_ID = Message("Choose one of the offered options.")
 
@@ -94,3 +95,4 @@ def check_path_ids(request: Request) -> None:
     for name in _id_params(route) if route is not None else ():
         if parse_id(request.path_params.get(name)) is None:
             raise NotFound("The page you asked for does not exist, or you may not see it.")
+

@@ -76,5 +76,5 @@ def rate_limit(request: Request) -> None:
         check(request, f"reset:{address}", settings.rate_limit_reset_per_minute)
     elif path.startswith("/act/"):
         check(request, f"act:{address}", settings.rate_limit_action_link_per_minute)
-    elif path == "/login" and request.method == "POST":
+    elif path in ("/login", "/api/session") and request.method == "POST":
         check(request, f"login:{address}", settings.rate_limit_sign_in_per_minute * 5)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from app.web.conditional import ApiRoute
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
-from app.web.schemas import error_responses
 from app.workflows_web.presenters import current_workflows, workflow_view
 
-router = APIRouter(prefix="/api", tags=["workflows"], responses=error_responses(401))
+router = APIRouter(prefix="/api", tags=["workflows"], route_class=ApiRoute)
 
 
 class Out(BaseModel):
@@ -18,7 +18,7 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class StateOut(Out):
+class WorkflowStateOut(Out):
     """A state."""
 
     name: str
@@ -28,7 +28,7 @@ class StateOut(Out):
     description: str
 
 
-class TransitionOut(Out):
+class WorkflowActionOut(Out):
     """An action."""
 
     trigger: str
@@ -49,11 +49,11 @@ class WorkflowOut(Out):
     description: str
     version: int
     definition_id: int
-    states: list[StateOut]
-    transitions: list[TransitionOut]
+    states: list[WorkflowStateOut]
+    transitions: list[WorkflowActionOut]
 
 
-@router.get("/workflows", response_model=list[WorkflowOut])
+@router.get("/workflows", response_model=list[WorkflowOut], summary="Workflow definitions")
 def workflows(
     request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
 ) -> list[WorkflowOut]:

@@ -49,8 +49,9 @@ def test_a_csv_upload_with_a_bad_line_lists_it_and_imports_nothing(client, csrf,
             f"NOBODY,2025,1,2\n").encode()
     response = client.post("/api/assessments/import/quarterly", files={
         "file": ("levels.csv", text, "text/csv")}, headers={"X-CSRF-Token": csrf(client)})
-    assert response.status_code == 400
+    assert response.status_code == 200
     body = response.json()
+    assert body["imported"] is False and body["total"] == 0
     assert body["rejected"] == [{"line": 3, "problem": "no one with employee number 'NOBODY' "
                                                        "whose results you may record"}]
     assert db.exec(select(QuarterlyAssessment)).all() == []
@@ -68,14 +69,21 @@ def test_a_good_csv_upload_reports_what_it_did(client, csrf, login, org):
     assert (body["created"], body["plans_opened"]) == (1, 1)
 
 
+def record_etag(client, person) -> str:
+    """The ETag of a person's assessment record: what a write to it is based on."""
+    return client.get(f"/api/assessments/people/{person.id}").headers["ETag"]
+
+
 def test_the_star_rating_api_explains_the_band(client, csrf, login, org):
     login(client, org.hr_a)
     put = client.put(f"/api/assessments/people/{org.employee.id}/annual", json={
         "year": 2025, "targets_met": True, "metrics": {
             "maturing_loan_collection": 99, "interest_collection": 98,
             "annual_interest_income": 1_000_000, "avg_daily_deposits": 5_000_000,
-            "avg_monthly_loans": 8_999_999}}, headers={"X-CSRF-Token": csrf(client)})
+            "avg_monthly_loans": 8_999_999}},
+        headers={"X-CSRF-Token": csrf(client), "If-Match": record_etag(client, org.employee)})
     assert put.status_code == 200, put.text
+    assert put.headers["ETag"] == record_etag(client, org.employee)
     stars = client.get(f"/api/assessments/people/{org.employee.id}/stars/2025?lang=en").json()
     assert stars["stars"] == 3
     assert [c["metric"] for c in stars["deciding"]] == ["avg_monthly_loans"]
@@ -85,11 +93,17 @@ def test_the_star_rating_api_explains_the_band(client, csrf, login, org):
 def test_the_outcome_api_refuses_what_missed_targets_forbid(client, csrf, login, org):
     login(client, org.hr_a)
     headers = {"X-CSRF-Token": csrf(client)}
-    client.put(f"/api/assessments/people/{org.employee.id}/annual",
-               json={"year": 2025, "targets_met": False}, headers=headers)
+    put = client.put(f"/api/assessments/people/{org.employee.id}/annual",
+                     json={"year": 2025, "targets_met": False},
+                     headers={**headers, "If-Match": record_etag(client, org.employee)})
     allowed = client.get(f"/api/assessments/people/{org.employee.id}/outcomes/2025").json()
     assert allowed == ["appoint_lower", "dismiss"]
+    stale = client.post(f"/api/assessments/people/{org.employee.id}/outcome",
+                        json={"year": 2025, "outcome": "dismiss"},
+                        headers={**headers, "If-Match": '"an-older-record"'})
+    assert stale.status_code == 412
     refused = client.post(f"/api/assessments/people/{org.employee.id}/outcome?lang=en",
-                          json={"year": 2025, "outcome": "renew"}, headers=headers)
+                          json={"year": 2025, "outcome": "renew"},
+                          headers={**headers, "If-Match": put.headers["ETag"]})
     assert refused.status_code == 422
     assert "Appoint lower, Dismiss" in refused.json()["detail"]

@@ -13,7 +13,13 @@ from app import clock
 from app.engine import audit, runtime
 from app.engine.models import SignOff, Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry, compiled_count
-from app.errors import InvalidTransition, NotAllowed, StaleInstance, ValidationFailed
+from app.errors import (
+    InvalidTransition,
+    NotAllowed,
+    StaleInstance,
+    UnknownAction,
+    ValidationFailed,
+)
 from app.org.models import Delegation
 from tests.factories import bank, bare_plan_workflows
 
@@ -97,7 +103,7 @@ def test_hr_of_another_branch_may_not_cancel_but_hr_of_the_branch_may(db, org) -
 
 def test_unknown_trigger_and_wrong_state_are_clear_errors(db, org) -> None:
     instance = start_plan(db, org)
-    with pytest.raises(InvalidTransition, match="no action 'fly'"):
+    with pytest.raises(UnknownAction, match="no action 'fly'"):
         runtime.fire(db, instance, "fly", org.employee, {})
     with pytest.raises(InvalidTransition, match="not possible while the case is in 'Draft'"):
         runtime.fire(db, instance, "submit_review", org.employee, {})

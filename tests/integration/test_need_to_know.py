@@ -124,9 +124,10 @@ def test_promotion_case_is_hidden_from_colleagues(db, app, login, csrf) -> None:
     db.commit()
     clock.freeze(IN_PF_WINDOW)
     applicant = as_person(app, login, org.employee_b)
+    mine = applicant.get("/api/promotions/requests").headers["ETag"]
     case = applicant.post("/api/promotions/requests", json={
         "scheme": "bocom_private_finance_2002", "target_title": "senior_cm",
-        "facts": GOOD_FACTS}, headers={"X-CSRF-Token": csrf(applicant)})
+        "facts": GOOD_FACTS}, headers={"X-CSRF-Token": csrf(applicant), "If-Match": mine})
     assert case.status_code == 201, case.text
     case = case.json()
     applicant.__exit__(None, None, None)

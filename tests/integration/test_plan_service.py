@@ -12,7 +12,7 @@ from app.engine import audit, runtime
 from app.engine.models import SignOff, Task, TaskStatus
 from app.engine.runtime import GuardFailed
 from app.errors import InvalidTransition, NotAllowed, PlanNotFound, ValidationFailed
-from app.plans import checkpoints, content, review, service
+from app.plans import checkpoints, content, difference, review, service
 from app.plans.models import Checkpoint, Evidence, ImprovementPlan, PlanView
 from app.plans.schemas import (
     CauseDraft,
@@ -151,8 +151,8 @@ def test_both_sign_the_exact_version_and_an_edit_voids_signatures(db, org) -> No
     assert all(s.voided_at is not None for s in signatures)
     second = content.latest_version(db, plan.id)
     assert second.number == 2 and second.content_hash != first_hash
-    assert any("每周核对数据" in line for line in content.diff(service.versions(db, plan=plan)[0],
-                                                           second))
+    assert any("每周核对数据" in line for line in difference.diff(
+        service.versions(db, plan=plan)[0], second, "zh_CN"))
     service.act(db, plan_id=plan.id, actor=org.employee, trigger="sign")
     service.act(db, plan_id=plan.id, actor=org.manager_a, trigger="sign")
     db.commit()

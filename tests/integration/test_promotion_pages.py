@@ -26,8 +26,10 @@ def org(db):
 
 
 def api_apply(client, csrf, **body):
+    """Apply through the API, based on the list of my cases as it is now."""
+    mine = client.get("/api/promotions/requests").headers["ETag"]
     return client.post("/api/promotions/requests", json=body,
-                       headers={"X-CSRF-Token": csrf(client)})
+                       headers={"X-CSRF-Token": csrf(client), "If-Match": mine})
 
 
 def test_my_eligibility_page_lists_titles_with_reasons_and_why_not(client, login, db, org):
@@ -75,8 +77,9 @@ def test_apply_through_the_api_then_act_and_see_the_route(client, csrf, login, d
     queue = client.get("/api/promotions/queue").json()
     assert [q["request_id"] for q in queue] == [case["id"]]
     acted = client.post(f"/api/instances/{case['instance_id']}/actions/recommend",
-                        json={"payload": {}, "expected_version": case["version"]},
-                        headers={"X-CSRF-Token": csrf(client)})
+                        json={"payload": {}},
+                        headers={"X-CSRF-Token": csrf(client),
+                                 "If-Match": f'"{case["version"]}"'})
     assert acted.status_code == 200, acted.text
     again = client.get(f"/api/promotions/requests/{case['id']}").json()
     assert again["state"] == "leadership_check"

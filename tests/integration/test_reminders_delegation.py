@@ -42,10 +42,12 @@ def test_out_of_office_is_set_on_the_page_checked_listed_and_revoked(db, client,
         "ends_on": "2026-03-13", "workflow": "checkpoint_check", "reason": "培训"})
     assert saved.status_code == 200 and "李四" in saved.text
 
-    listed = client.get("/api/delegations").json()
+    answer = client.get("/api/delegations")
+    listed = answer.json()
     assert [(d["delegate_id"], d["workflow"]) for d in listed["mine"]] == [
         (org.colleague.id, "checkpoint_check")]
-    clash = client.post("/api/delegations", headers={"X-CSRF-Token": csrf}, json={
+    clash = client.post("/api/delegations", headers={
+        "X-CSRF-Token": csrf, "If-Match": answer.headers["ETag"]}, json={
         "delegate_employee_no": org.colleague.employee_no, "starts_on": "2026-03-12",
         "ends_on": "2026-03-20"})
     assert clash.status_code == 422 and "starts_on" in clash.json()["errors"]

@@ -78,7 +78,8 @@ def test_overdue_list_filters_pages_and_links_to_actions(db, world, client, logi
     assert last["next_cursor"] is None
     back = client.get(f"/api/reports/overdue?limit=3&cursor={last['prev_cursor']}").json()
     assert back["ids"] == rest["ids"]
-    assert client.get("/api/reports/overdue?cursor=broken!").status_code == 422
+    broken = client.get("/api/reports/overdue?cursor=broken!")
+    assert broken.status_code == 404 and broken.json()["code"] == "not_found"
 
 
 def test_remind_now_from_the_list_needs_the_csrf_token(db, world, client, login, csrf):
@@ -129,12 +130,16 @@ def test_bulk_api_previews_then_applies(db, world, client, login, csrf):
     login(client, world.bank.hr_a)
     ids = [t.id for t in world.tasks(db, world.p1)]
     headers = {"X-CSRF-Token": csrf(client)}
-    body = {"action": "reassign", "task_ids": ids, "to_person_id": world.bank.president_a.id,
-            "reason": "集中处理"}
-    preview = client.post("/api/reports/tasks/bulk", json=body, headers=headers).json()
-    assert preview["applied"] is False
-    applied = client.post("/api/reports/tasks/bulk", headers=headers,
-                          json={**body, "confirmation": preview["confirmation"]}).json()
+    body = {"task_ids": ids, "to_person_id": world.bank.president_a.id, "reason": "集中处理"}
+    answer = client.post("/api/reports/bulk/reassign", json=body, headers=headers)
+    preview = answer.json()
+    assert answer.status_code == 200, answer.text
+    assert preview["applied"] is False and answer.headers["ETag"] == f'"{preview["confirmation"]}"'
+    wrong = client.post("/api/reports/bulk/reassign", json=body,
+                        headers={**headers, "If-Match": '"previewed-something-else"'})
+    assert wrong.status_code == 412
+    applied = client.post("/api/reports/bulk/reassign", json=body,
+                          headers={**headers, "If-Match": answer.headers["ETag"]}).json()
     assert applied["applied"] is True and applied["done"] == len(ids)
 
 

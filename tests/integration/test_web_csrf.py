@@ -70,7 +70,8 @@ def test_api_write_on_session_cookie_needs_the_header(db, client, csrf, login):
     assert refused.json()["code"] == "csrf_failed"
     assert "did not come from this site" in refused.json()["detail"]
 
-    accepted = client.post(url, json={"payload": {}}, headers={"X-CSRF-Token": csrf(client)})
+    accepted = client.post(url, json={"payload": {}}, headers={
+        "X-CSRF-Token": csrf(client), "If-Match": f'"{instance.version}"'})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["to_state"] == "submitted"
 
