@@ -30,11 +30,18 @@ def localise(message: Message, locale: str) -> str:
         elif isinstance(value, Message):
             params[key] = localise(value, locale)
         elif isinstance(value, list | tuple):
-            separator = "、" if locale.startswith("zh") else ", "
-            params[key] = separator.join(_part(v, locale) for v in value)
+            params[key] = _join([_part(v, locale) for v in value], locale)
         else:
             params[key] = value
     return Message(message.msgid, params).render(gettext)
+
+
+def _join(parts: list[str], locale: str) -> str:
+    """Items joined as a list ("A、B" / "A, B"); whole sentences one after the other."""
+    zh = locale.startswith("zh")
+    if parts and all(p.rstrip().endswith((".", "。", "！", "?", "？")) for p in parts):
+        return ("" if zh else " ").join(p.strip() for p in parts)
+    return ("、" if zh else ", ").join(parts)
 
 
 def _part(value: Any, locale: str) -> str:

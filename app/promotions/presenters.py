@@ -13,12 +13,11 @@ from app.engine.definitions import Vocabulary
 from app.engine.models import Task, WorkflowInstance
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person
-from app.promotions.eligibility import Citation, Eligibility
+from app.promotions.eligibility import KIND_LABELS, Citation, Eligibility, Requirement
 from app.promotions.models import Appointment, FilingNotice, PromotionRequest, PromotionRound
 from app.promotions.rounds import Window
 from app.promotions.route import route_steps
 from app.promotions.schemes import Scheme
-from app.promotions.service import KIND_LABELS
 from app.web.labels import actor_label, person_name, seat_label, unit_name
 
 STEP_STATUS = {
@@ -50,10 +49,19 @@ def title_label(scheme: Scheme, name: str | None, locale: str) -> str:
 
 
 def window_view(window: Window, locale: str, today: date | None = None) -> dict[str, Any]:
-    """A window's dates and whether it is open today."""
+    """A window's dates and where today stands: open, not yet open (upcoming), or closed."""
+    today = today or clock.today()
+    status = ("open" if window.is_open(today) else "upcoming" if today < window.opens_on
+              else "closed")
     return {"year": window.year, "assessment_year": window.assessment_year,
             "opens_on": window.opens_on, "closes_on": window.closes_on,
-            "is_open": window.is_open(today or clock.today())}
+            "is_open": status == "open", "status": status}
+
+
+def requirement(r: Requirement, locale: str) -> dict[str, Any]:
+    """Something an application still needs, as text."""
+    return {"key": r.key, "rule": r.rule, "label": text(r.label, locale),
+            "detail": localise(r.detail, locale), "field": r.field}
 
 
 def eligibility_view(found: Eligibility, locale: str) -> dict[str, Any]:
@@ -67,9 +75,10 @@ def eligibility_view(found: Eligibility, locale: str) -> dict[str, Any]:
         "titles": [{
             "name": v.title.name, "label": pick_label(v.title.label, locale),
             "tier": v.title.tier, "staff_grade": v.title.staff_grade,
-            "eligible": v.eligible, "skip_level": v.skip_level,
+            "eligible": v.eligible, "skip_level": v.skip_level, "may_apply": v.may_apply,
             "reasons": [citation(c, locale) for c in v.reasons],
             "why_not": [citation(c, locale) for c in v.why_not],
+            "missing": [requirement(r, locale) for r in v.missing],
         } for v in found.titles],
     }
 

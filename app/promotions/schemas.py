@@ -38,8 +38,21 @@ class CitationOut(BaseModel):
     details: list[str]
 
 
+class RequirementOut(BaseModel):
+    """Something an application for the title still needs."""
+
+    key: str = Field(description="window, existing, kind, skip_level, justification")
+    rule: str
+    label: str
+    detail: str
+    field: str | None = Field(description="The application field that supplies it; null: "
+                                          "nothing in the application can (the round's window, "
+                                          "who may start it)")
+
+
 class TitleVerdictOut(BaseModel):
-    """Whether the person may enter the evaluation for one title."""
+    """Whether the person may enter the evaluation for one title, and what an application
+    for it still needs (`may_apply` is true exactly when an application would be taken)."""
 
     name: str
     label: str
@@ -47,8 +60,20 @@ class TitleVerdictOut(BaseModel):
     staff_grade: int | None
     eligible: bool
     skip_level: bool
+    may_apply: bool
     reasons: list[CitationOut]
     why_not: list[CitationOut]
+    missing: list[RequirementOut]
+
+
+class EligibilityWindowOut(BaseModel):
+    """The round the verdict is for."""
+
+    year: int
+    assessment_year: int
+    opens_on: date
+    closes_on: date
+    status: str = Field(description="open, upcoming (not yet open) or closed")
 
 
 class EligibilityOut(BaseModel):
@@ -60,6 +85,7 @@ class EligibilityOut(BaseModel):
     year: int
     current_title: str | None
     current_label: str
+    window: EligibilityWindowOut | None = None
     titles: list[TitleVerdictOut]
 
 

@@ -13,6 +13,7 @@ from app import clock
 from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.errors import NotAllowed
+from app.promotions import grades
 from app.promotions import service as promotions
 from app.promotions.eligibility import eligibility
 from app.promotions.models import Appointment, FilingNotice
@@ -147,7 +148,7 @@ def test_a_scheme_added_as_yaml_runs_eligibility_and_a_request_without_code(
     assert [c.rule for c in found.verdict("principal_rm").why_not] == ["R.3"]
 
     clock.freeze(datetime(2026, 5, 31, 9))
-    with pytest.raises(NotAllowed, match="2026-06-01 to 2026-06-15"):
+    with pytest.raises(NotAllowed, match="open on 2026-06-01 and close on 2026-06-15"):
         promotions.apply(db, scheme="rural_rm_2024", person=b.employee, applicant=b.manager_a,
                          target_title="rm", facts={"certified": True}, registry=rural)
     db.rollback()
@@ -167,7 +168,7 @@ def test_a_scheme_added_as_yaml_runs_eligibility_and_a_request_without_code(
     appointment = db.exec(select(Appointment)).one()
     assert (appointment.scheme, appointment.title, appointment.effective_from) == (
         "rural_rm_2024", "rm", date(2026, 6, 3))
-    assert b.employee.grade == "rm"
+    assert grades.title_on(db, person_id=b.employee.id, scheme="rural_rm_2024") == "rm"
     assert db.exec(select(FilingNotice)).all() == []  # only the top tier files
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from app import clock
 from app.engine import runtime
 from app.engine.models import WorkflowInstance
 from app.promotions import service
+from app.promotions.grades import hold_title
 from tests.promotion_helpers import GOOD_FACTS, provincial_bank, quarters
 
 IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
@@ -19,7 +20,8 @@ IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
 @pytest.fixture
 def org(db):
     b = provincial_bank(db)
-    b.employee_b.grade = "cm"
+    hold_title(db, person=b.employee_b, scheme="bocom_private_finance_2002", title="cm",
+               on=date(2024, 1, 1))
     db.commit()
     clock.freeze(IN_PF_WINDOW)
     return b
