@@ -33,7 +33,7 @@ def add_grade(session: Session, *, person: Person, scheme: str, title: str,
     return row
 
 
-def _bank_name(scheme: str, title: str) -> str:
+def bank_name(scheme: str, title: str) -> str:
     """The bank's (Chinese) name of a title, for the person's display grade."""
     from app.promotions.schemes import schemes_of
 
@@ -59,7 +59,7 @@ def apply_due_grades(session: Session, *, on: date | None = None,
         latest = grade_on(session, person_id=row.person_id, on=on)
         # an import keeps the grade text the bank's file gave; appointments and exits set it
         if latest is not None and latest.id == row.id and row.source != "import":
-            person.grade = _bank_name(row.scheme, row.title) if row.title else ""
+            person.grade = bank_name(row.scheme, row.title) if row.title else ""
         row.applied_at = now
     session.flush()
     return len(rows)

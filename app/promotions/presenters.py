@@ -8,18 +8,25 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app import clock
-from app.assessments.wording import from_data, localise
+from app.assessments.wording import from_data, localise, number
 from app.engine.definitions import Vocabulary
 from app.engine.models import Task, WorkflowInstance
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person
 from app.promotions.eligibility import KIND_LABELS, Citation, Eligibility, Requirement
-from app.promotions.models import Appointment, FilingNotice, PromotionRequest, PromotionRound
+from app.promotions.models import (
+    Appointment,
+    ExitRequest,
+    FilingNotice,
+    PromotionRequest,
+    PromotionRound,
+)
 from app.promotions.rounds import Window
 from app.promotions.route import route_steps
 from app.promotions.schemes import Scheme
 from app.web.labels import actor_label, person_name, seat_label, unit_name
 
+NOBODY = N_("Nobody fits this step yet")
 STEP_STATUS = {
     "done": N_("done"), "current": N_("current step"), "pending": N_("to come"),
     "returned": N_("sent back"), "rejected": N_("rejected here"), "withdrawn": N_("withdrawn"),
@@ -117,23 +124,60 @@ def _stored_citations(data: dict[str, Any], key: str, locale: str) -> list[dict[
 def _task_who(db: Session, task: Task, vocabulary: Vocabulary, locale: str) -> str:
     if task.assignee_id:
         return person_name(db.get(Person, task.assignee_id), locale)
+    if not (task.group_kind and task.group_name):
+        return gettext_for(locale)(NOBODY)
     unit = db.get(OrgUnit, task.org_unit_id) if task.org_unit_id else None
-    return f"{seat_label(task.group_kind or '', task.group_name or '', vocabulary, locale)} · " \
+    return f"{seat_label(task.group_kind, task.group_name, vocabulary, locale)} · " \
            f"{unit_name(unit, locale)}"
+
+
+def fact_rows(scheme: Scheme, facts: dict[str, Any], locale: str) -> list[dict[str, str]]:
+    """The qualification facts an application declared, labelled in the reader's language."""
+    gettext = gettext_for(locale)
+    rows = []
+    for name, spec in scheme.facts.items():
+        if name not in facts:
+            continue
+        value = facts[name]
+        if spec.type == "bool":
+            shown = gettext("yes") if value else gettext("no")
+        elif spec.type == "choice":
+            shown = pick_label(spec.choices.get(value), locale) or str(value)
+        else:
+            shown = number(value)
+        rows.append({"label": pick_label(spec.label, locale), "value": shown})
+    return rows
+
+
+def _route(db: Session, spec: Any, instance: WorkflowInstance, request_id: int | None,
+           vocabulary: Vocabulary, locale: str) -> dict[str, Any]:
+    """The route drawn as steps, and whom the case waits on."""
+    gettext = gettext_for(locale)
+    steps = route_steps(db, spec=spec, instance=instance, request_id=request_id)
+    waiting = db.exec(select(Task).where(Task.instance_id == instance.id,
+                                         Task.status == "open")).all()
+    return {
+        "state": instance.state,
+        "state_label": pick_label(spec.states[instance.state].label, locale),
+        "closed": instance.closed_at is not None,
+        "route": [{
+            "key": s.key, "label": text(s.label, locale), "status": s.status,
+            "status_label": gettext(STEP_STATUS.get(s.status, s.status)),
+            "actors": [actor_label(a, vocabulary, locale) for a in s.actors],
+            "blocking": s.blocking,
+        } for s in steps],
+        "waiting_on": [_task_who(db, t, vocabulary, locale) for t in waiting],
+    }
 
 
 def case_view(db: Session, *, request: PromotionRequest, instance: WorkflowInstance,
               scheme: Scheme, spec: Any, vocabulary: Vocabulary, locale: str) -> dict[str, Any]:
     """Everything the case page and the case API show."""
-    gettext = gettext_for(locale)
     person = db.get(Person, request.person_id)
     applicant = db.get(Person, request.applicant_id)
-    steps = route_steps(db, spec=spec, instance=instance, request=request)
     appointment = db.exec(select(Appointment).where(
         Appointment.request_id == request.id)).first()
     notices = db.exec(select(FilingNotice).where(FilingNotice.request_id == request.id)).all()
-    waiting = db.exec(select(Task).where(Task.instance_id == instance.id,
-                                         Task.status == "open")).all()
     return {
         "id": request.id, "instance_id": instance.id, "version": instance.version,
         "scheme": scheme.scheme, "scheme_label": pick_label(scheme.label, locale),
@@ -145,16 +189,9 @@ def case_view(db: Session, *, request: PromotionRequest, instance: WorkflowInsta
         "target_title": request.target_title,
         "target_label": title_label(scheme, request.target_title, locale),
         "skip_level": request.skip_level, "justification": request.justification,
-        "state": instance.state, "state_label": pick_label(spec.states[instance.state].label,
-                                                           locale),
-        "closed": instance.closed_at is not None, "created_at": request.created_at,
-        "route": [{
-            "key": s.key, "label": text(s.label, locale), "status": s.status,
-            "status_label": gettext(STEP_STATUS.get(s.status, s.status)),
-            "actors": [actor_label(a, vocabulary, locale) for a in s.actors],
-            "blocking": s.blocking,
-        } for s in steps],
-        "waiting_on": [_task_who(db, t, vocabulary, locale) for t in waiting],
+        "created_at": request.created_at,
+        **_route(db, spec, instance, request.id, vocabulary, locale),
+        "facts": fact_rows(scheme, request.facts or {}, locale),
         "screening": screening_view(request, locale),
         "reasons": _stored_citations(request.eligibility or {}, "reasons", locale),
         "appointment": None if appointment is None else {
@@ -167,6 +204,34 @@ def case_view(db: Session, *, request: PromotionRequest, instance: WorkflowInsta
                             "to": actor_label(n.actor_expr, vocabulary, locale)}
                            for n in notices],
     }
+
+
+def exit_view(db: Session, *, exit_: ExitRequest, instance: WorkflowInstance, scheme: Scheme,
+              spec: Any, vocabulary: Vocabulary, locale: str) -> dict[str, Any]:
+    """Everything the exit page and the exit API show."""
+    route = scheme.exits.get(exit_.route)
+    return {
+        "id": exit_.id, "instance_id": instance.id, "version": instance.version,
+        "scheme": scheme.scheme, "scheme_label": pick_label(scheme.label, locale),
+        "route_label": pick_label(route.label, locale) if route else "",
+        "person_id": exit_.person_id,
+        "person_name": person_name(db.get(Person, exit_.person_id), locale),
+        "applicant_name": person_name(db.get(Person, exit_.applicant_id), locale),
+        "kind": exit_.kind, "kind_label": localise(KIND_LABELS[exit_.kind], locale),
+        "current_title": exit_.current_title,
+        "current_label": title_label(scheme, exit_.current_title, locale),
+        "reason": exit_.reason,
+        "reason_label": pick_label(route.reasons.get(exit_.reason), locale) if route else "",
+        "explanation": exit_.explanation, "proposed_date": exit_.proposed_date,
+        "left_on": exit_.left_on, "created_at": exit_.created_at,
+        **_route(db, spec, instance, None, vocabulary, locale),
+    }
+
+
+def round_label(scheme: Scheme | None, year: int, locale: str) -> str:
+    """A round as people name it: the scheme's name and the year."""
+    name = pick_label(scheme.label, locale) if scheme else ""
+    return gettext_for(locale)("{scheme}, {year} round").format(scheme=name, year=year)
 
 
 def round_view(db: Session, round_: PromotionRound, rows: list[Any], scheme: Scheme,

@@ -49,10 +49,14 @@ def window_of(scheme: Scheme, year: int, session: Session | None = None) -> Wind
 
 def next_window(scheme: Scheme, on: date | None = None,
                 session: Session | None = None) -> Window:
-    """The window that is open on a day, else the next one to open."""
+    """The window that is open on a day, else the next one to open.
+
+    A stored round may run over the new year (opened in December): last year's counts too.
+    """
     on = on or clock.today()
-    this_year = window_of(scheme, on.year, session)
-    return this_year if on <= this_year.closes_on else window_of(scheme, on.year + 1, session)
+    candidates = [window_of(scheme, year, session) for year in (on.year - 1, on.year,
+                                                                on.year + 1)]
+    return next(w for w in candidates if on <= w.closes_on)
 
 
 def schedule_round(session: Session, scheme: Scheme, *, year: int, opens_on: date,
@@ -75,7 +79,7 @@ def schedule_round(session: Session, scheme: Scheme, *, year: int, opens_on: dat
 def open_round(session: Session, scheme: Scheme, on: date | None = None) -> PromotionRound | None:
     """The round taking applications on a day (created with its first application), or None."""
     on = on or clock.today()
-    window = window_of(scheme, on.year, session)
+    window = next_window(scheme, on, session)
     if not window.is_open(on):
         return None
     row = round_row(session, scheme, window.year)

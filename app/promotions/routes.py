@@ -119,6 +119,8 @@ def queue(request: Request, db: SessionDep, user: CurrentUser,
     registry = _registry(request)
     items = []
     for item in service.queue(db, person=user):
+        if item.request is None:
+            continue  # exits: /api/promotions/exits
         scheme = get_scheme(item.request.scheme, registry)
         spec = registry.compiled(db, item.instance.definition_id).spec
         items.append(QueueItemOut(

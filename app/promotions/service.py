@@ -27,7 +27,7 @@ from app.promotions.eligibility import (
     labeller,
     person_record,
 )
-from app.promotions.models import FilingNotice, PromotionRequest, PromotionRound
+from app.promotions.models import ExitRequest, FilingNotice, PromotionRequest, PromotionRound
 from app.promotions.rounds import open_round
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import clean_facts, screen
@@ -244,27 +244,50 @@ def may_view_rounds(db_session: Session, viewer: Person) -> bool:
 
 @dataclass
 class QueueItem:
-    """A promotion case waiting on the reader."""
+    """A promotion case or an exit waiting on the reader."""
 
-    request: PromotionRequest
+    request: PromotionRequest | None
+    exit: ExitRequest | None
     instance: WorkflowInstance
     task: Task
     person: Person
     on_behalf_of_id: int | None
 
+    @property
+    def scheme(self) -> str:
+        """The scheme the case belongs to."""
+        return self.request.scheme if self.request else self.exit.scheme  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        """The case page, at the decision."""
+        if self.request is not None:
+            return f"/promotions/cases/{self.request.id}#decide"
+        return f"/promotions/exits/{self.exit.id}#decide"  # type: ignore[union-attr]
+
+    def what(self, scheme: Scheme, locale: str) -> str:
+        """What is asked for, in words: the title applied for, or the exit route."""
+        if self.request is not None:
+            title = scheme.title(self.request.target_title)
+            return pick_label(title.label, locale) if title else ""
+        route = scheme.exits.get(self.exit.route)  # type: ignore[union-attr]
+        return pick_label(route.label, locale) if route else ""
+
 
 def queue(db_session: Session, *, person: Person) -> list[QueueItem]:
-    """The approver's queue: promotion cases whose current step waits on this person."""
+    """The approver's queue: promotion cases and exits whose current step waits on them."""
+    from app.promotions.exits import exit_of_instance
     from app.tasks.service import my_tasks
 
     items = []
     for mine in my_tasks(db_session=db_session, person=person):
         request = request_of_instance(db_session, mine.instance.id)
-        if request is None:
+        exit_ = None if request else exit_of_instance(db_session, mine.instance.id)
+        if request is None and exit_ is None:
             continue
-        subject = db_session.get(Person, request.person_id)
+        subject = db_session.get(Person, (request or exit_).person_id)  # type: ignore[union-attr]
         assert subject is not None
-        items.append(QueueItem(request, mine.instance, mine.task, subject,
+        items.append(QueueItem(request, exit_, mine.instance, mine.task, subject,
                                mine.on_behalf_of_id))
     return items
 

@@ -36,7 +36,7 @@ def test_demo_bank_has_people_in_every_role_and_plans_in_every_state(
     report = seed_demo(db, registry)
 
     assert report.created
-    assert 35 <= _count(db, Person) <= 45
+    assert 35 <= _count(db, Person) <= 50
     seats = set(db.exec(select(RoleAssignment.kind, RoleAssignment.name)))
     vocabulary = registry.vocabulary
     assert {("role", name) for name in vocabulary.roles} <= seats
@@ -117,7 +117,7 @@ def test_migrate_and_demo_commands_twice_give_one_demo_bank(var_dir: Path) -> No
     engine = make_engine(get_settings().database_url)
     try:
         with Session(engine) as session:
-            assert 35 <= _count(session, Person) <= 45
+            assert 35 <= _count(session, Person) <= 50
             assert _count(session, WorkflowInstance) >= len(EVERY_STATE_SHOWN)
     finally:
         engine.dispose()

@@ -499,14 +499,14 @@ def test_the_route_shows_the_current_step(db, org) -> None:
     instance = instance_of(db, request)
     act(db, instance, "recommend", org.branch_pf)
     spec = registry_spec(db, instance)
-    steps = route_steps(db, spec=spec, instance=instance, request=request)
+    steps = route_steps(db, spec=spec, instance=instance, request_id=request.id)
     assert [(s.key, s.status) for s in steps] == [
         ("applied", "done"), ("recommendation", "done"), ("leadership_check", "current"),
         ("president_decision", "pending"), ("appointment", "pending"),
         ("appointed", "pending"), ("filing", "pending")]
     assert steps[-1].blocking is False
     act(db, instance, "reject", org.branch_leader, reason="不符合")
-    steps = route_steps(db, spec=spec, instance=instance, request=request)
+    steps = route_steps(db, spec=spec, instance=instance, request_id=request.id)
     assert [s.status for s in steps] == ["done", "done", "rejected", "not_reached",
                                          "not_reached", "not_reached", "not_reached"]
 
