@@ -12,6 +12,7 @@ from app.assessments.rules import rule_book
 from app.assessments.wording import RuleForbids, RuleRefused
 from app.engine import access, runtime
 from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.steps import refuse_other_step
 from app.errors import InvalidTransition, NotAllowed, NotFound
 from app.i18n import N_, Message, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -196,6 +197,8 @@ def get_case(db_session: Session, *, request_id: int, viewer: Person
     """A case the viewer may see (the need-to-know rule of every instance), with its instance."""
     request = db_session.get(PromotionRequest, request_id)
     instance = db_session.get(WorkflowInstance, request.instance_id) if request else None
+    if instance is not None and not access.can_view(db_session, viewer, instance):
+        refuse_other_step(db_session, instance, viewer, runtime.get_registry())
     if request is None or instance is None or not (
             access.can_view(db_session, viewer, instance)):
         raise NotFound("Promotion case {id} does not exist or is not visible to you.",

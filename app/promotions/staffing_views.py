@@ -82,8 +82,8 @@ def _fields(locale: str, state: FormState, branch: dict[str, Any] | None) -> lis
     help_texts["second_level_units"] = help_texts["second_level_units"].format(
         count=len(units), names="、".join(units) if locale.startswith("zh") else ", ".join(units))
     kinds = {"second_level_units": "number", "first_year": "bool",
-             **{name: "number" for name in MONEY_FIELDS},
-             **{name: "textarea" for name in LINE_FIELDS}}
+             **dict.fromkeys(MONEY_FIELDS, "number"),
+             **dict.fromkeys(LINE_FIELDS, "textarea")}
     return [FieldView(name=name, label=gettext(LABELS[name]), type=kinds[name],
                       value=values.get(name, ""), error=state.errors.get(name, ""),
                       help=help_texts.get(name, ""), min=0 if name == "second_level_units"

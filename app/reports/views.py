@@ -12,17 +12,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.assessments.wording import localise
 from app.errors import DomainError, NotAuthenticated, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
-from app.reports import actions, exports, ics, lists, presenters, quarterly, service
-from app.reports.aging import BUCKETS
-from app.reports.params import Cursor, PlanFiltersDep, TaskFiltersDep
-from app.assessments.wording import localise
 from app.promotions import reach
 from app.promotions.presenters import round_label
 from app.promotions.schemes import schemes_of
 from app.promotions.service import may_view_rounds
+from app.reports import actions, exports, ics, lists, presenters, quarterly, service
+from app.reports.aging import BUCKETS
+from app.reports.params import Cursor, PlanFiltersDep, TaskFiltersDep
 from app.reports.routes import feed_url
 from app.web.deps import CurrentUser, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FieldView, FormState
