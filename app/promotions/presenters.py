@@ -27,6 +27,7 @@ from app.promotions.schemes import Scheme
 from app.web.labels import actor_label, person_name, seat_label, unit_name
 
 NOBODY = N_("Nobody fits this step yet")
+ROUND_LABEL = N_("{scheme}, {year} round")
 STEP_STATUS = {
     "done": N_("done"), "current": N_("current step"), "pending": N_("to come"),
     "returned": N_("sent back"), "rejected": N_("rejected here"), "withdrawn": N_("withdrawn"),
@@ -231,7 +232,7 @@ def exit_view(db: Session, *, exit_: ExitRequest, instance: WorkflowInstance, sc
 def round_label(scheme: Scheme | None, year: int, locale: str) -> str:
     """A round as people name it: the scheme's name and the year."""
     name = pick_label(scheme.label, locale) if scheme else ""
-    return gettext_for(locale)("{scheme}, {year} round").format(scheme=name, year=year)
+    return gettext_for(locale)(ROUND_LABEL).format(scheme=name, year=year)
 
 
 def round_view(db: Session, round_: PromotionRound, rows: list[Any], scheme: Scheme,

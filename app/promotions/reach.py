@@ -62,10 +62,11 @@ def describe(gap: Gap, vocabulary: Any, locale: str, *, with_expression: bool = 
               "people": gap.people, "units": names, "unit": unit_name(gap.unit, locale),
               "level": Message(UNIT_LEVEL_LABELS.get(gap.level, gap.level))}
     if gap.why == "no_level":
-        return Message("{workflow} · {step}: “{who}” reaches nobody for {people} people in "
-                       "{units}: there is no {level} above them.", params)
+        return Message("{workflow} · {step}: “{who}” reaches nobody in {units} ({people} in "
+                       "all): there is no {level} above them.", params)
     if gap.why == "no_holder":
         return Message("{workflow} · {step}: nobody holds “{who}” at {unit} or above, so "
-                       "{people} people in {units} would wait on nobody.", params)
-    return Message("{workflow} · {step}: “{who}”: the supervisor chain breaks at {unit} for "
-                   "{people} people in {units}.", params)
+                       "cases of people in {units} ({people} in all) would wait on nobody.",
+                       params)
+    return Message("{workflow} · {step}: “{who}”: the supervisor chain breaks at {unit}, for "
+                   "people in {units} ({people} in all).", params)
