@@ -500,8 +500,16 @@ def _register_security_commands() -> None:
     app.add_typer(export_app, name="export")
 
 
+def _register_promotion_commands() -> None:
+    """Mount `staffing` (app/promotions/staffing_cli.py)."""
+    from app.promotions.staffing_cli import staffing
+
+    app.command()(staffing)
+
+
 _register_optional_commands()
 _register_security_commands()
+_register_promotion_commands()
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ class Figures:
     """A branch's figures for one year's quota (amounts in CNY)."""
 
     second_level_units: int
-    unit_names: list[str] = field(default_factory=list)
+    unit_names: list[Any] = field(default_factory=list)  # names, or {en, zh} labels
     asset_liability_size: float | None = None
     corporate_deposit_growth: float | None = None
     corporate_risk_asset_growth: float | None = None
@@ -190,7 +190,7 @@ def compute(formula: StaffingFormula, figures: Figures) -> Quota:
     """The headcount of one branch for one year, explained line by line."""
     lines: list[Line] = []
     missing: list[str] = []
-    names = "、".join(figures.unit_names) if figures.unit_names else ""
+    names = list(figures.unit_names)
     lines.append(Line("units", Message("Second-level units"), figures.second_level_units,
                       Message("{n} unit(s): {names}", {"n": figures.second_level_units,
                                                        "names": names}) if names else

@@ -122,7 +122,8 @@ def branch_quota(session: Session, scheme: Scheme, branch: OrgUnit, year: int,
     counted = values.get("second_level_units")
     figures = Figures(
         second_level_units=counted if counted is not None else len(units),
-        unit_names=[] if counted is not None else [u.name for u in units],
+        unit_names=[] if counted is not None else [
+            {"zh": u.name, "en": u.name_en or u.name} for u in units],
         asset_liability_size=values.get("asset_liability_size"),
         corporate_deposit_growth=values.get("corporate_deposit_growth"),
         corporate_risk_asset_growth=values.get("corporate_risk_asset_growth"),

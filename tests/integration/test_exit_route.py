@@ -95,7 +95,8 @@ def test_the_exit_page_offers_the_step_only_to_whoever_holds_it(client, login, c
     login(client, org.employee)
     page = client.get(f"/promotions/exits/{exit_.id}?lang=en")
     assert page.status_code == 200 and 'id="decide"' not in page.text
-    assert "Leaving the customer-manager team" in page.text and "Senior customer manager" in page.text
+    assert "Leaving the customer-manager team" in page.text
+    assert "Senior customer manager" in page.text
     login(client, org.corporate_reviewer)
     page = client.get(f"/promotions/exits/{exit_.id}?lang=zh_CN")
     assert 'id="decide"' in page.text and "处理此事项" in page.text and "考核不达标" in page.text
