@@ -44,6 +44,16 @@ class Gap:
     level: str = ""
     people: int = 0
     subject_units: list[OrgUnit] = field(default_factory=list)
+    counts: dict[int, int] = field(default_factory=dict)  # people stranded per subject unit
+
+    def within(self, units: list[OrgUnit]) -> Gap | None:
+        """The same gap, for the people of some of its units only (None: none of them)."""
+        kept = [u for u in self.subject_units if u in units]
+        if not kept:
+            return None
+        counts = {u.id: self.counts.get(u.id, 0) for u in kept}
+        return Gap(self.site, self.why, self.unit, self.level, sum(counts.values()), kept,
+                   counts)
 
 
 def workflow_sites(specs: Iterable[WorkflowSpec]) -> list[Site]:
@@ -116,6 +126,7 @@ def _check(org: _Org, site: Site, subjects: list[Person], gaps: dict[tuple, Gap]
     def gap(why: str, unit: OrgUnit, home_id: int, count: int, level: str = "") -> None:
         found = gaps.setdefault((site, why, unit.id), Gap(site, why, unit, level))
         found.people += count
+        found.counts[home_id] = found.counts.get(home_id, 0) + count
         home = org.units.get(home_id)
         if home is not None and home not in found.subject_units:
             found.subject_units.append(home)
@@ -147,7 +158,8 @@ def _group_gap(org: _Org, ref: actor_exprs.GroupRef, unit_id: int
     unit = actor_exprs.level_unit(chain, ref.unit.level)
     if unit is None:
         if ref.unit.level != "supervising_branch" and chain:
-            return "no_level", chain[0], ref.unit.level
+            # one gap per top-level unit (a branch under the head office), not per sub-branch
+            return "no_level", chain[-2] if len(chain) > 1 else chain[0], ref.unit.level
         return None  # a supervising branch only exists for subordinate branches
     if not any((ref.kind, ref.name, u.id) in org.holders for u in org.chain(unit.id)):
         return "no_holder", unit, ""

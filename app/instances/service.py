@@ -75,6 +75,10 @@ def take_action(
     if found is not None and not access.can_view(db_session, person, found):
         steps.refuse_other_step(db_session, found, person, runtime.get_registry())
     instance = get_visible(db_session=db_session, person=person, instance_id=instance_id)
+    registry = runtime.get_registry()
+    spec = registry.compiled(db_session, instance.definition_id).spec
+    if spec.transition(trigger, instance.state) is None and spec.transition(trigger):
+        steps.refuse_other_step(db_session, instance, person, registry)
     if expected_version is not None and expected_version != instance.version:
         raise StaleInstance("Someone else acted on this case first. Reload to see what changed.")
     return runtime.fire(

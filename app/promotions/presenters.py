@@ -73,21 +73,30 @@ def requirement(r: Requirement, locale: str) -> dict[str, Any]:
 
 
 def eligibility_view(found: Eligibility, locale: str) -> dict[str, Any]:
-    """Every title above the current one: may enter or not, with the rules cited."""
+    """Every title above the current one: may enter or not, with the rules cited.
+
+    A rule met for every title (a block that does not apply) is listed once, as `common`;
+    each title keeps the rules particular to it.
+    """
     scheme = found.scheme
+    titles = [{
+        "name": v.title.name, "label": pick_label(v.title.label, locale),
+        "tier": v.title.tier, "staff_grade": v.title.staff_grade,
+        "eligible": v.eligible, "skip_level": v.skip_level, "may_apply": v.may_apply,
+        "reasons": [citation(c, locale) for c in v.reasons],
+        "why_not": [citation(c, locale) for c in v.why_not],
+        "missing": [requirement(r, locale) for r in v.missing],
+    } for v in found.titles]
+    common = [c for c in titles[0]["reasons"] if c["rule"] != "—" and all(
+        c in t["reasons"] for t in titles)] if len(titles) > 1 else []
+    for t in titles:
+        t["own_reasons"] = [c for c in t["reasons"] if c not in common]
     return {
         "scheme": scheme.scheme, "scheme_label": pick_label(scheme.label, locale),
         "year": found.year,
         "current_title": found.current.name if found.current else None,
         "current_label": pick_label(found.current.label, locale) if found.current else "",
-        "titles": [{
-            "name": v.title.name, "label": pick_label(v.title.label, locale),
-            "tier": v.title.tier, "staff_grade": v.title.staff_grade,
-            "eligible": v.eligible, "skip_level": v.skip_level, "may_apply": v.may_apply,
-            "reasons": [citation(c, locale) for c in v.reasons],
-            "why_not": [citation(c, locale) for c in v.why_not],
-            "missing": [requirement(r, locale) for r in v.missing],
-        } for v in found.titles],
+        "common": common, "titles": titles,
     }
 
 

@@ -39,13 +39,18 @@ def check(session: Session, registry: Any) -> list[Gap]:
 
 
 def in_area(session: Session, gaps: list[Gap], viewer: Person) -> list[Gap]:
-    """The gaps that strand people in the units of the viewer's HR seats."""
+    """The gaps that strand people in the units of the viewer's HR seats (for those units)."""
     paths = list(session.exec(
         select(OrgUnit.path).join(RoleAssignment, RoleAssignment.org_unit_id == OrgUnit.id)
         .where(RoleAssignment.person_id == viewer.id, RoleAssignment.kind == "role",
                RoleAssignment.name.in_(SCOPE_ROLES))))
-    return [g for g in gaps if any(u.path.startswith(p) for u in g.subject_units
-                                   for p in paths)]
+    mine = []
+    for gap in gaps:
+        units = [u for u in gap.subject_units if any(u.path.startswith(p) for p in paths)]
+        found = gap.within(units)
+        if found is not None:
+            mine.append(found)
+    return mine
 
 
 def describe(gap: Gap, vocabulary: Any, locale: str, *, with_expression: bool = False

@@ -467,8 +467,8 @@ def _check_aliases(scheme: Scheme) -> list[str]:
     for i, title in enumerate(scheme.titles):
         for name in dict.fromkeys(name_key(n) for n in title.names()):
             if name in owner and owner[name] != title.name:
-                problems.append(f"titles[{i}].aliases: '{name}' already names the title "
-                                f"'{owner[name]}'")
+                problems.append(f"titles[{i}]: '{name}' names both '{owner[name]}' and "
+                                f"'{title.name}' (keys, labels and aliases must differ)")
             owner.setdefault(name, title.name)
     return problems
 

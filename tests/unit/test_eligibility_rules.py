@@ -263,3 +263,15 @@ def test_the_junior_private_finance_route_never_goes_to_the_supervising_branch(s
     assert scheme.routes["junior"].via_supervising_branch is None
     assert scheme.routes["junior"].filing == []
     assert scheme.routes["senior"].filing == ["role:head_office_filing@head_office"]
+
+
+def test_the_effective_client_block_covers_only_the_years_the_scheme_names(corporate, book):
+    """§4 A, LN-P6: the block may be limited to the scheme's years, not only shifted."""
+    missed = {"effective_client_target_met": False}
+    limited = corporate.model_copy(update={"blocks": [
+        b.model_copy(update={"years": b.years.model_copy(update={"from_": 2026, "to": 2027})})
+        if b.rule == "A.5" else b for b in corporate.blocks]})
+    found = evaluate(limited, book, record([1, 1, 1, 1], annual=missed), None)
+    assert "A.5" not in why_not(found, "cm")  # 2025 lies outside 2026–2027
+    found = evaluate(corporate, book, record([1, 1, 1, 1], annual=missed), None)
+    assert "A.5" in why_not(found, "cm")  # the shipped block covers 2012 on
