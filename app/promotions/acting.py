@@ -56,7 +56,7 @@ def act_on_case(request: Request, db: Session, user: Person, gettext: Callable[[
         db.rollback()
         return rerender(trigger, FormState.from_error(exc, values, gettext), exc.status_code)
     taken = spec.transition(trigger, result.from_state)
-    flash(request, Message("{action}: done. The case is now “{state}”.", {
+    flash(request, Message("{action}: done. Now at “{state}”.", {
         "action": dict(taken.label) if taken else trigger,
         "state": dict(spec.states[result.to_state].label)}))
     if not instances.still_visible(db_session=db, person=user, instance=result.instance):

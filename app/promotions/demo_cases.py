@@ -1,6 +1,6 @@
 """The demo bank's promotions: this year's rounds dated around the seeding day (the private-
-finance round open on that day), and cases waiting at every step of every route, each step
-taken by whoever holds it, at its own time in the past."""
+finance round open on that day), cases waiting at every step of every route, each step taken
+by whoever holds it at its own time in the past, and the branches' staffing figures."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.promotions import exits
 from app.promotions import service as promotions
 from app.promotions.rounds import schedule_round
 from app.promotions.schemes import get_scheme
+from app.promotions.staffing_service import save_figures
 
 PF, CORP, POST = "bocom_private_finance_2002", "corporate_cm_2012", "bocom_post_grades"
 Shift = Callable[[datetime, int], datetime]
@@ -94,6 +95,23 @@ CASES = [
     DemoCase(POST, "cm03", "grade_3", 0),
     DemoCase(POST, "cm08", "grade_1", 1),
 ]
+# The staffing figures HR keeps for this year's quota (amounts in CNY; SMEs by credit line).
+W = 10_000  # 万元
+STAFFING = {
+    "JC": {"asset_liability_size": 720_000 * W, "corporate_deposit_growth": 26_000 * W,
+           "corporate_risk_asset_growth": 18_000 * W,
+           "sme_credit_lines_start": [600 * W, 800 * W, 1_200 * W, 1_500 * W, 2_000 * W,
+                                      500 * W, 900 * W, 1_100 * W, 3_000 * W, 300 * W],
+           "sme_credit_lines_end": [600 * W, 800 * W, 1_200 * W, 1_500 * W, 2_000 * W,
+                                    500 * W, 900 * W, 1_100 * W, 700 * W, 650 * W, 1_800 * W,
+                                    1_000 * W, 550 * W, 1_300 * W, 900 * W, 760 * W, 1_900 * W,
+                                    820 * W, 1_050 * W, 3_000 * W, 4_500 * W]},
+    "HZ": {"asset_liability_size": 360_000 * W, "corporate_deposit_growth": 12_000 * W,
+           "corporate_risk_asset_growth": 21_000 * W,
+           "sme_credit_lines_start": [600 * W, 800 * W, 1_200 * W, 1_500 * W, 2_000 * W],
+           "sme_credit_lines_end": [600 * W, 800 * W, 1_200 * W, 1_500 * W, 2_000 * W,
+                                    700 * W, 900 * W, 1_600 * W, 520 * W, 2_500 * W]},
+}
 # Leaving the corporate customer-manager team: (person, proposed by, steps, reason).
 EXITS = [("cm06", "sup04", 0, "post_change", "已调任营业部综合柜员岗位，不再从事对公营销。"),
          ("cm04", "sup02", 1, "own_request", "本人因家庭原因申请退出客户经理队伍。")]
@@ -210,4 +228,8 @@ def seed_promotions(session: Session, registry: Registry, today: datetime) -> in
         assert instance is not None
         _advance(session, registry, instance, steps, day, "")
         started += 1
+    hr = _person(session, "hr01")
+    for code, values in STAFFING.items():
+        save_figures(session, scheme=CORP, branch_code=code, year=today.year, values=values,
+                     actor=hr, registry=registry)
     return started

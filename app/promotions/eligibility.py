@@ -211,8 +211,8 @@ def _skip_level(scheme: Scheme, evaluator: Evaluator, title: Title, skip: bool,
         found += verdict.details
         if not verdict.holds:
             needs.append(Requirement("skip_level", rule.rule, rule.label, Message(
-                "A skip-level appointment needs: {label}.", {"label": rule.label}),
-                field="outstanding_contribution"))
+                "Mark the outstanding contribution on the application ({label}).",
+                {"label": rule.label}), field="outstanding_contribution"))
     written = application.justification.strip() or str(
         record.facts.get("outstanding_justification") or "")
     if rule.justification and not written:
@@ -253,8 +253,7 @@ def evaluate(scheme: Scheme, book: RuleBook, record: Record, current: Title | No
             continue
         rules = [c for rule in scheme.eligibility.get(title.name, []) if (c := cite(rule))]
         if not rules:
-            rules = [Citation("—", NO_RULES, True, [Message(
-                "The scheme sets no entry conditions for this title.")])]
+            rules = [Citation("—", NO_RULES, True, [])]
         limits = blocks + [c for highest, c in caps if position > highest]
         skip = scheme.is_skip_level(current, title)
         skip_reasons, skip_refusals, needs = _skip_level(scheme, evaluator, title, skip,
@@ -308,7 +307,7 @@ def add_round_needs(session: Session, found: Eligibility, person: Person, kind: 
                 PromotionRequest.round_id == row.id,
                 PromotionRequest.person_id == person.id)).first() is not None:
             common.append(Requirement("existing", "—", WINDOW_LABEL, Message(
-                "There is already a case for this person in the {year} round (one round a "
+                "There is already an application for this person in the {year} round (one a "
                 "year per scheme).", {"year": window.year})))
     for verdict in found.titles:
         needs = list(common)

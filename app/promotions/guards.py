@@ -24,7 +24,7 @@ def promotion_window_open(ctx: GuardContext) -> Message | None:
     try:
         opens, closes = date.fromisoformat(window["opens"]), date.fromisoformat(window["closes"])
     except (KeyError, TypeError, ValueError):
-        return Message("This case belongs to no application round.")
+        return Message("This application belongs to no round.")
     today = clock.today()
     if not opens <= today <= closes:
         return Message("Applications are taken from {opens} to {closes}.",

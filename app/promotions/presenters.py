@@ -24,6 +24,7 @@ from app.promotions.models import (
 from app.promotions.rounds import Window
 from app.promotions.route import route_steps
 from app.promotions.schemes import Scheme
+from app.promotions.staffing import money
 from app.web.labels import actor_label, person_name, seat_label, unit_name
 
 NOBODY = N_("Nobody fits this step yet")
@@ -101,20 +102,44 @@ def eligibility_view(found: Eligibility, locale: str) -> dict[str, Any]:
 
 
 def scheme_view(scheme: Scheme, locale: str) -> dict[str, Any]:
-    """A scheme's titles, window, settings and routes in words."""
+    """A scheme's titles, window, settings, skip-level rule, routes, exits and staffing formula
+    in words (the keys beside them for API clients)."""
+    skip = scheme.skip_level
+    staffing = scheme.staffing
     return {
         "scheme": scheme.scheme, "label": pick_label(scheme.label, locale),
         "titles": [{"name": t.name, "label": pick_label(t.label, locale), "tier": t.tier,
-                    "staff_grade": t.staff_grade} for t in scheme.titles],
+                    "staff_grade": t.staff_grade, "aliases": list(t.aliases)}
+                   for t in scheme.titles],
         "window": {"opens": scheme.window.opens, "closes": scheme.window.closes,
                    "assessment_year": scheme.window.assessment_year},
         "settings": [{"name": name, "label": pick_label(s.label, locale), "value": s.chosen,
                       "default": s.default,
                       "reading": pick_label(s.choices[s.chosen].label, locale)}
                      for name, s in scheme.settings.items()],
+        "skip_level": None if skip is None else {
+            "rule": skip.rule, "label": pick_label(skip.label, locale), "source": skip.source,
+            "allowed": skip.allowed, "requires_condition": skip.requires is not None,
+            "justification": skip.justification,
+            "first_appointment": skip.first_appointment if isinstance(
+                skip.first_appointment, str) else ",".join(skip.first_appointment)},
         "routes": [{"tier": tier, "workflow": r.workflow, "application_kinds":
                     list(r.application_kinds), "filing": list(r.filing)}
                    for tier, r in scheme.routes.items()],
+        "exits": [{"route": key, "label": pick_label(e.label, locale), "workflow": e.workflow,
+                   "application_kinds": list(e.application_kinds),
+                   "reasons": {k: pick_label(v, locale) for k, v in e.reasons.items()}}
+                  for key, e in scheme.exits.items()],
+        "staffing": None if staffing is None else {
+            "rule": staffing.rule, "label": pick_label(staffing.label, locale),
+            "second_level_kinds": list(staffing.second_level_kinds),
+            "per_unit": staffing.per_unit, "volume_divisor": staffing.volume_divisor,
+            "rounding": staffing.rounding, "first_year": staffing.first_year,
+            "sme_credit_line": localise(staffing.sme_credit_line.words(money), locale),
+            "uplift": None if staffing.uplift is None else {
+                "add": staffing.uplift.add, "at_least": staffing.uplift.at_least,
+                "conditions": [pick_label(c.label, locale)
+                               for c in staffing.uplift.conditions]}},
     }
 
 

@@ -90,12 +90,13 @@ class EligibilityOut(BaseModel):
 
 
 class TitleOut(BaseModel):
-    """A title of a scheme."""
+    """A title of a scheme, with the other names the bank's files use for it."""
 
     name: str
     label: str
     tier: str
     staff_grade: int | None
+    aliases: list[str] = []
 
 
 class SettingOut(BaseModel):
@@ -125,6 +126,51 @@ class WindowOut(BaseModel):
     assessment_year: str
 
 
+class SkipLevelOut(BaseModel):
+    """What skip-level (越级高聘) means in the scheme, with its source clause."""
+
+    rule: str
+    label: str
+    source: str
+    allowed: bool
+    requires_condition: bool
+    justification: bool
+    first_appointment: str = Field(description="lowest, any, or the titles (comma-separated) "
+                                               "someone without a title may start at")
+
+
+class ExitRouteOut(BaseModel):
+    """A route out of the scheme's titles."""
+
+    route: str
+    label: str
+    workflow: str
+    application_kinds: list[str]
+    reasons: dict[str, str]
+
+
+class UpliftOut(BaseModel):
+    """The staffing uplift."""
+
+    add: int
+    at_least: int
+    conditions: list[str]
+
+
+class StaffingFormulaOut(BaseModel):
+    """The scheme's staffing-quota formula."""
+
+    rule: str
+    label: str
+    second_level_kinds: list[str]
+    per_unit: float
+    volume_divisor: float
+    rounding: str
+    first_year: str
+    sme_credit_line: str
+    uplift: UpliftOut | None
+
+
 class SchemeOut(BaseModel):
     """A promotion scheme as data."""
 
@@ -133,7 +179,11 @@ class SchemeOut(BaseModel):
     titles: list[TitleOut]
     window: WindowOut
     settings: list[SettingOut]
+    skip_level: SkipLevelOut | None = Field(
+        default=None, description="null: titles are rated, nothing is skip-level")
     routes: list[RouteOut]
+    exits: list[ExitRouteOut] = []
+    staffing: StaffingFormulaOut | None = None
 
 
 class StepOut(BaseModel):

@@ -40,7 +40,7 @@ KINDS = ("self_application", "nomination")
 BUILTIN_FACTS: dict[str, Message] = {
     "outstanding_contribution": Message("Outstanding contribution"),
     "in_subordinate_branch": Message("Works in a subordinate branch"),
-    "application_kind": Message("How the case was started"),
+    "application_kind": Message("How the application was started"),
     "skip_level": Message("Skip-level"),
 }
 
@@ -635,5 +635,5 @@ def get_scheme(name: str, registry: Any = None) -> Scheme:
     """One scheme by name."""
     scheme = schemes_of(registry).get(name)
     if scheme is None:
-        raise NotFound("No promotion scheme named '{name}'.", name=name)
+        raise NotFound("There is no promotion scheme '{name}'.", name=name)
     return scheme

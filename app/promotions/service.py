@@ -201,7 +201,7 @@ def get_case(db_session: Session, *, request_id: int, viewer: Person
         refuse_other_step(db_session, instance, viewer, runtime.get_registry())
     if request is None or instance is None or not (
             access.can_view(db_session, viewer, instance)):
-        raise NotFound("Promotion case {id} does not exist or is not visible to you.",
+        raise NotFound("Promotion application {id} does not exist or is not visible to you.",
                        id=request_id)
     return request, instance
 

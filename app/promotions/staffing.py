@@ -31,6 +31,7 @@ FIGURE_LABELS: dict[str, Message] = {
     "corporate_risk_asset_growth": Message("Growth of corporate risk assets"),
     "sme_credit_client_growth": Message("Growth in SME credit clients"),
 }
+QUOTA = Message("Quota before the uplift")
 ROUNDING_LABELS = {"ceil": Message("rounded up"), "floor": Message("rounded down"),
                    "half_up": Message("rounded to the nearest whole number")}
 
@@ -149,7 +150,7 @@ class Line:
     """One line of the explanation: what it is, its number, and how it came about."""
 
     key: str
-    label: Message
+    label: Message | Labels
     value: Any
     explanation: Message
     met: bool | None = None  # for the uplift conditions
@@ -202,7 +203,7 @@ def compute(formula: StaffingFormula, figures: Figures) -> Quota:
     volume: int | None = None
     if figures.first_year and formula.first_year == "units_only":
         quota = base
-        lines.append(Line("quota", Message("Quota"), quota, Message(
+        lines.append(Line("quota", QUOTA, quota, Message(
             "First year of a new branch: by units only, {base}.", {"base": base})))
     else:
         if figures.asset_liability_size is None:
@@ -218,7 +219,7 @@ def compute(formula: StaffingFormula, figures: Figures) -> Quota:
                  "divisor": money(formula.volume_divisor), "ratio": number(round(ratio, 2)),
                  "how": ROUNDING_LABELS[formula.rounding], "volume": volume})))
         quota = max(base, volume or 0)
-        lines.append(Line("quota", Message("Quota"), quota, Message(
+        lines.append(Line("quota", QUOTA, quota, Message(
             "The larger of base ({base}) and volume ({volume}): {quota}",
             {"base": base, "volume": number(volume) if volume is not None else "—",
              "quota": quota})))
@@ -257,11 +258,10 @@ def _uplift(formula: StaffingFormula, figures: Figures, lines: list[Line],
         holds = condition.holds(value)
         met += holds
         shown_bound = condition.words(money if condition.figure in MONEY_FIGURES else number)
-        lines.append(Line(f"uplift:{condition.figure}", Message("Uplift condition"),
+        lines.append(Line(f"uplift:{condition.figure}", condition.label,
                           _shown(condition.figure, value), Message(
-            "{label}: {value}; needs {bound}.", {"label": condition.label,
-                                                "value": _shown(condition.figure, value),
-                                                "bound": shown_bound}), met=holds))
+            "Uplift condition: {value}; needs {bound}.",
+            {"value": _shown(condition.figure, value), "bound": shown_bound}), met=holds))
     add = formula.uplift.add if met >= formula.uplift.at_least else 0
     lines.append(Line("uplift", Message("Uplift"), add, Message(
         "{met} of {count} condition(s) hold; {need} needed: +{add}",

@@ -27,7 +27,7 @@ def _value(value: Any, locale: str) -> str:
 
 def line_view(line: Line, locale: str) -> dict[str, Any]:
     """One explanation line as text."""
-    return {"key": line.key, "label": localise(line.label, locale),
+    return {"key": line.key, "label": _value(line.label, locale),
             "value": _value(line.value, locale),
             "explanation": localise(line.explanation, locale), "met": line.met}
 

@@ -47,7 +47,10 @@ def _verdict(db: Session, person: Person, viewer: Person, scheme: Scheme, locale
     found = eligibility(db, person=person, scheme=scheme, year=window.assessment_year,
                         registry=registry)
     window = add_round_needs(db, found, person, application_kind(db, person, viewer))
-    return {"window": presenters.window_view(window, locale),
+    # an application could go now for some title (what the form itself asks aside)
+    open_now = any(v.eligible and not any(n.field is None for n in v.missing)
+                   for v in found.titles)
+    return {"window": presenters.window_view(window, locale), "open_now": open_now,
             **presenters.eligibility_view(found, locale)}
 
 

@@ -162,3 +162,12 @@ def test_demo_promotions_wait_at_every_step_of_every_route_and_every_step_reache
     rounds = list(db.exec(select(PromotionRound)))
     assert any(r.opens_on <= today <= r.closes_on for r in rounds)
     assert reach.check(db, registry) == []
+
+
+def test_demo_branches_have_staffing_figures_and_a_headcount(db: Session,
+                                                             registry: Registry) -> None:
+    from app.promotions.staffing_service import report
+
+    seed_demo(db, registry)
+    found = report(db, scheme="corporate_cm_2012", viewer=None, registry=registry)
+    assert {b.branch.code: b.quota.headcount for b in found.branches} == {"HZ": 12, "JC": 19}

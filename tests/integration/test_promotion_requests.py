@@ -86,7 +86,7 @@ def test_applications_are_taken_only_inside_the_schemes_window(db, org, day, ope
 def test_one_round_a_year_per_scheme(db, org) -> None:
     clock.freeze(IN_PF_WINDOW)
     first = apply_pf(db, org.employee_b, "assistant_cm")
-    with pytest.raises(InvalidTransition, match="one round a year"):
+    with pytest.raises(InvalidTransition, match="one a year per scheme"):
         apply_pf(db, org.employee_b, "assistant_cm")
     db.rollback()
     clock.freeze(IN_PF_WINDOW + timedelta(days=365))
