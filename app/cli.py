@@ -144,7 +144,8 @@ def migrate() -> None:
 
 @app.command()
 def demo() -> None:
-    """Fill the database with a demo bank: ~40 people in every role and plans in every state.
+    """Fill the database with a demo bank: ~45 people in every role, plans in every state, and
+    promotion cases at every step (this year's private-finance round open today).
 
     Runs `migrate` first. Safe to run again: an existing demo bank is left as it is.
     Every demo account's password is "demo". Refused when STEPWISE_ENVIRONMENT=production.
@@ -182,7 +183,7 @@ def demo() -> None:
         return
     out.print(
         f"✓ Demo bank created: {report.units} units, {report.people} people, "
-        f"{report.plans} improvement plans."
+        f"{report.plans} improvement plans, {report.promotions} promotion cases."
     )
     out.print(
         "  Sign in as admin, hr01, sup01, cm01, tel01… with the password 'demo' "
@@ -207,10 +208,18 @@ def workflows_check(
         list[Path] | None,
         typer.Argument(help="Workflow files to check (default: every one in the workflows dir)."),
     ] = None,
+    org: Annotated[
+        bool,
+        typer.Option("--org", help="Also check every step against the organisation in the "
+                                   "database: report each actor who resolves to nobody."),
+    ] = False,
 ) -> None:
     """Validate workflow files: shape, names, actors, reachability. Exit 1 on any problem.
 
     Each problem names the file and the place in it (e.g. transitions[3] (sign).actors[0]).
+    Without FILES the promotion schemes and assessment rules are checked too. With --org,
+    every actor expression is resolved for every person in the organisation: a step that
+    would wait on nobody is reported with the unit where someone is missing.
     """
     from app.engine.definitions import load_file, workflow_files
 
@@ -240,11 +249,42 @@ def workflows_check(
                 f"{len(loaded.spec.transitions)} actions)",
                 markup=False,
             )
+        if not files:
+            from app.promotions.schemes import check_directory
+
+            problems += check_directory(settings.workflows_dir)
+        if org and not problems:
+            problems += _org_problems(settings)
     for problem in problems:
         out.print(f"✗ {problem}", markup=False)
     if problems:
         out.print(f"{len(problems)} problem(s) found.", markup=False)
         raise typer.Exit(1)
+
+
+def _org_problems(settings: Settings) -> list[str]:
+    """Every step that would wait on nobody in the organisation of the database."""
+    from sqlmodel import Session
+
+    from app.assessments.wording import localise
+    from app.db import make_engine
+    from app.engine.registry import Registry
+    from app.models import load_all_models
+    from app.promotions import reach
+
+    load_all_models()
+    registry = Registry(settings.workflows_dir)
+    registry.load()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            gaps = reach.check(session, registry)
+    finally:
+        engine.dispose()
+    if not gaps:
+        out.print("✓ every step reaches someone for everyone in the organisation", markup=False)
+    return [localise(reach.describe(g, registry.vocabulary, "en", with_expression=True), "en")
+            for g in gaps]
 
 
 def _labels(labels: dict[str, str] | None) -> str:
@@ -424,8 +464,16 @@ def _register_security_commands() -> None:
     app.add_typer(export_app, name="export")
 
 
+def _register_promotion_commands() -> None:
+    """Mount `staffing` (app/promotions/staffing_cli.py)."""
+    from app.promotions.staffing_cli import staffing
+
+    app.command()(staffing)
+
+
 _register_optional_commands()
 _register_security_commands()
+_register_promotion_commands()
 
 
 if __name__ == "__main__":

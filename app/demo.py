@@ -1,4 +1,5 @@
-"""The demo bank: an org tree, ~40 people in every role, and improvement plans in every state.
+"""The demo bank: an org tree, ~45 people in every role, improvement plans in every state, and
+promotion cases waiting at every step of every route (app/promotions/demo_cases.py).
 
 Seeding is idempotent: when the demo head office exists, nothing is touched. Org units and
 people go through the CSV importer's checks; plans are driven through the engine as the right
@@ -27,6 +28,8 @@ from app.org.importer import (
     default_vocabulary,
 )
 from app.org.models import OrgUnit, Person
+from app.promotions.demo_cases import TITLES, seed_promotions
+from app.promotions.titles import default_title_book
 
 HEAD_OFFICE_CODE = "HO"
 DEMO_PASSWORD = "demo"
@@ -39,7 +42,14 @@ UNITS: list[tuple[str, str, str, str, str]] = [
     ("HO", "总行", "Head Office", "head_office", ""),
     ("HO-HR", "总行人力资源部", "Head Office HR Department", "department", "HO"),
     ("HO-PF", "总行私人金融部", "Head Office Private Finance Department", "department", "HO"),
-    ("JC", "江城分行", "Jiangcheng Branch", "branch", "HO"),
+    ("HO-CORP", "总行公司业务部", "Head Office Corporate Banking Department", "department", "HO"),
+    # The provincial branch: the corporate scheme's steps (公司部, 行长办公会, 主管副行长) sit here.
+    ("JN", "江南省分行", "Jiangnan Provincial Branch", "province", "HO"),
+    ("JN-CORP", "江南省分行公司业务部", "Jiangnan Provincial Branch Corporate Banking",
+     "department", "JN"),
+    ("JN-PF", "江南省分行私人金融部", "Jiangnan Provincial Branch Private Finance",
+     "department", "JN"),
+    ("JC", "江城分行", "Jiangcheng Branch", "branch", "JN"),
     ("JC-YYB", "江城分行营业部", "Jiangcheng Branch Business Department", "sub_branch", "JC"),
     ("JC-HR", "江城分行人力资源部", "Jiangcheng Branch HR Department", "department", "JC"),
     ("JC-CORP", "江城分行公司业务部", "Jiangcheng Branch Corporate Banking", "department", "JC"),
@@ -47,7 +57,7 @@ UNITS: list[tuple[str, str, str, str, str]] = [
     ("JC01", "江城东湖支行", "Jiangcheng Donghu Sub-branch", "sub_branch", "JC"),
     ("JC02", "江城西城支行", "Jiangcheng Xicheng Sub-branch", "sub_branch", "JC"),
     ("JC03", "江城高新支行", "Jiangcheng Gaoxin Sub-branch", "sub_branch", "JC"),
-    ("HZ", "海州分行", "Haizhou Branch", "branch", "HO"),
+    ("HZ", "海州分行", "Haizhou Branch", "branch", "JN"),
     ("HZ-YYB", "海州分行营业部", "Haizhou Branch Business Department", "sub_branch", "HZ"),
     ("HZ-HR", "海州分行人力资源部", "Haizhou Branch HR Department", "department", "HZ"),
     ("HZ-CORP", "海州分行公司业务部", "Haizhou Branch Corporate Banking", "department", "HZ"),
@@ -62,12 +72,23 @@ _LG, _PO, _CMG = "committee:leadership_group", "committee:president_office", \
 # employee_no, name, name_en, unit, post, grade, supervisor, roles
 PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("admin", "孙浩", "Sun Hao", "HO", "系统管理员", "", "pres00", ""),
-    ("pres00", "周建国", "Zhou Jianguo", "HO", "行长", "", "", ""),
+    ("pres00", "周建国", "Zhou Jianguo", "HO", "行长", "", "", f"{_LG}@HO;{_PO}@HO;{_CMG}@HO;"
+     "role:vice_president_in_charge@HO"),
     ("hr01", "林晓", "Lin Xiao", "HO-HR", "人力资源部总经理", "", "pres00", "role:hr@HO"),
     ("file01", "何静", "He Jing", "HO-PF", "私人金融部报备岗", "", "pres00",
-     "role:head_office_filing@HO"),
+     "role:head_office_filing@HO;role:private_finance_department@HO"),
+    ("corp00", "高远", "Gao Yuan", "HO-CORP", "公司业务部总经理", "", "pres00",
+     "role:corporate_department@HO"),
+    # Jiangnan provincial branch
+    ("pres10", "赵国华", "Zhao Guohua", "JN", "省分行行长", "", "pres00", f"{_LG}@JN;{_PO}@JN"),
+    ("vp10", "钱明", "Qian Ming", "JN", "省分行副行长", "", "pres10",
+     f"{_LG}@JN;{_PO}@JN;{_CMG}@JN;role:vice_president_in_charge@JN"),
+    ("corp10", "钟磊", "Zhong Lei", "JN-CORP", "省分行公司业务部总经理", "", "vp10",
+     f"role:corporate_department@JN;{_CMG}@JN"),
+    ("pf10", "乔薇", "Qiao Wei", "JN-PF", "省分行私人金融部总经理", "", "vp10",
+     "role:private_finance_department@JN"),
     # Jiangcheng branch
-    ("pres01", "李强", "Li Qiang", "JC", "分行行长", "", "pres00", f"{_LG}@JC;{_PO}@JC"),
+    ("pres01", "李强", "Li Qiang", "JC", "分行行长", "", "pres10", f"{_LG}@JC;{_PO}@JC"),
     ("vp01", "王立", "Wang Li", "JC", "分行副行长", "", "pres01",
      f"{_LG}@JC;{_PO}@JC;{_CMG}@JC;role:vice_president_in_charge@JC"),
     ("hr02", "刘洋", "Liu Yang", "JC-HR", "人力资源部经理", "", "vp01", "role:hr@JC"),
@@ -92,7 +113,7 @@ PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("tel03", "胡雪", "Hu Xue", "JC-YYB", "柜员", "", "sup04", ""),
     ("tel04", "郭婷", "Guo Ting", "JC03", "柜员", "", "sup03", ""),
     # Haizhou branch
-    ("pres02", "黄海", "Huang Hai", "HZ", "分行行长", "", "pres00", f"{_LG}@HZ;{_PO}@HZ"),
+    ("pres02", "黄海", "Huang Hai", "HZ", "分行行长", "", "pres10", f"{_LG}@HZ;{_PO}@HZ"),
     ("vp02", "林峰", "Lin Feng", "HZ", "分行副行长", "", "pres02",
      f"{_LG}@HZ;{_PO}@HZ;{_CMG}@HZ;role:vice_president_in_charge@HZ"),
     ("hr03", "唐玲", "Tang Ling", "HZ-HR", "人力资源部经理", "", "vp02", "role:hr@HZ"),
@@ -319,6 +340,7 @@ class DemoReport:
     units: int = 0
     people: int = 0
     plans: int = 0
+    promotions: int = 0
 
 
 def _org_records() -> list[dict[str, str]]:
@@ -342,7 +364,7 @@ def _people_records(vocabulary: Vocabulary) -> list[dict[str, str]]:
          "email": f"{number}@{EMAIL_DOMAIN}",
          "locale": "en" if number in ENGLISH_READERS else "zh_CN",
          "org_unit_code": unit, "post": post, "grade": grade, "supervisor_no": boss,
-         "roles": _known_roles(roles, vocabulary)}
+         "titles": TITLES.get(number, ""), "roles": _known_roles(roles, vocabulary)}
         for number, name, name_en, unit, post, grade, boss, roles in PEOPLE
     ]
 
@@ -386,7 +408,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
     existing = session.exec(select(OrgUnit).where(OrgUnit.code == HEAD_OFFICE_CODE)).first()
     if existing is not None:
         return DemoReport(created=False, head_office=f"{existing.name}, code {existing.code}")
-    total = len(SCENARIOS) + 2
+    total = len(SCENARIOS) + 3
     today = clock.local_now().replace(second=0, microsecond=0)
     driver = _driver(session, registry)
     try:
@@ -396,7 +418,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
             progress(1, total)
         vocabulary = registry.vocabulary if registry.files else default_vocabulary()
         people = apply_people(session, CsvTable.from_records(_people_records(vocabulary)),
-                              vocabulary=vocabulary)
+                              vocabulary=vocabulary, titles=default_title_book(registry))
         _finish_accounts(session)
         if progress:
             progress(2, total)
@@ -405,13 +427,17 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
             _play(session, driver, scenario, today)
             if progress:
                 progress(done, total)
+        promotion_cases = seed_promotions(session, registry, today)
+        if progress:
+            progress(total, total)
     finally:
         clock.reset()
     session.flush()
     plans = session.exec(select(func.count()).select_from(WorkflowInstance)
                          .where(WorkflowInstance.workflow == WORKFLOW)).one()
     return DemoReport(created=True, head_office=f"总行, code {HEAD_OFFICE_CODE}",
-                      units=units.created, people=people.created, plans=plans)
+                      units=units.created, people=people.created, plans=plans,
+                      promotions=promotion_cases)
 
 
 def _finish_accounts(session: Session) -> None:

@@ -58,6 +58,10 @@ ROUTER_MODULES = (
     "app.plans.checkpoint_pages",
     "app.promotions.routes",
     "app.promotions.views",
+    "app.promotions.exit_routes",
+    "app.promotions.exit_views",
+    "app.promotions.staffing_routes",
+    "app.promotions.staffing_views",
     "app.assessments.routes",
     "app.assessments.views",
     "app.reminders.routes",
@@ -108,10 +112,25 @@ def sync_definitions(app: FastAPI) -> None:
                 raise
 
 
+def warn_unrouted(app: FastAPI) -> None:
+    """Log every step that would wait on nobody in the organisation (HR sees them too)."""
+    from app.assessments.wording import localise
+    from app.promotions import reach
+
+    registry = app.state.registry
+    with transaction(app.state.engine) as session:
+        gaps = reach.check(session, registry)
+    for gap in gaps:
+        log.warning("a step reaches nobody: %s", localise(
+            reach.describe(gap, registry.vocabulary, "en", with_expression=True), "en"))
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start-up: sync workflow definitions, start background jobs; shutdown: stop them."""
+    """Start-up: sync workflow definitions, warn of steps that reach nobody, start background
+    jobs; shutdown: stop them."""
     sync_definitions(app)
+    warn_unrouted(app)
     start_background_jobs(app)
     try:
         yield

@@ -18,7 +18,7 @@ from app.assessments.models import (
 )
 from app.assessments.rules import rule_book
 from app.assessments.schemas import AnnualEntry, FlagEntry, OutcomeEntry, QuarterlyEntry
-from app.assessments.wording import RuleRefused
+from app.assessments.wording import RuleRefused, require_year
 from app.errors import NotAllowed, NotFound
 from app.i18n import N_, Message
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -217,6 +217,7 @@ def has_flag(db_session: Session, *, person_id: int, year: int, name: str) -> bo
 def allowed_outcomes(db_session: Session, *, person_id: int, year: int,
                      registry: Any = None) -> list[str]:
     """The outcomes the rules allow for a person's year (missed targets: lower or dismiss)."""
+    require_year(year)
     rules = rule_book(registry).assessment
     row = db_session.exec(select(AnnualAssessment).where(
         AnnualAssessment.person_id == person_id, AnnualAssessment.year == year)).first()

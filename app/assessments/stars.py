@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.assessments.datafile import Labels
 from app.assessments.models import AnnualAssessment
 from app.assessments.rules import LOAN_COUNTS, StarRules, Threshold, rule_book
-from app.assessments.wording import number
+from app.assessments.wording import number, require_year
 from app.i18n import Message
 from app.org.models import OrgUnit, Person
 
@@ -146,6 +146,7 @@ def result_values(row: AnnualAssessment) -> dict[str, Any]:
 def star_rating(session: Session, *, person_id: int, year: int,
                 registry: Any = None) -> StarRating | None:
     """The star rating of a person's year, or None when no annual result is recorded."""
+    require_year(year)
     row = session.exec(select(AnnualAssessment).where(AnnualAssessment.person_id == person_id,
                                                       AnnualAssessment.year == year)).first()
     if row is None:
@@ -177,6 +178,7 @@ def _scope_unit(units: Mapping[int, OrgUnit], unit_id: int, scope: str) -> int |
 
 def champions(session: Session, *, year: int, registry: Any = None) -> list[ChampionResult]:
     """Champion awards of a year: per award and competing unit, the winners (same filter)."""
+    require_year(year)
     rules = rule_book(registry).stars
     rows = session.exec(
         select(AnnualAssessment, Person).join(Person, Person.id == AnnualAssessment.person_id)

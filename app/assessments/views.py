@@ -18,6 +18,8 @@ from app.assessments.wording import localise
 from app.errors import DomainError, ImportFailed
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
+from app.promotions.schemes import schemes_of
+from app.promotions.titles import titles_view
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FieldView, FormState
 from app.web.input import blank_to_none, parse_input
@@ -110,7 +112,8 @@ def person_page(request: Request, db: Session, user: Person, locale: str, person
     may_record = service.may_record(db, user, person)
     return render(request, "assessments/person.html", {
         "person": {"id": person.id, "name": person_name(person, locale),
-                   "employee_no": person.employee_no, "grade": person.grade,
+                   "employee_no": person.employee_no,
+                   "titles": titles_view(db, person, schemes_of(registry), locale),
                    "unit": unit_name(db.get(OrgUnit, person.org_unit_id), locale)},
         "years": years, "quarters": quarters, "annual": annual,
         "annual_fields": [(k, pick_label(v, locale))

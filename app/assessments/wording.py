@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.errors import DomainError, NotAllowed, ValidationFailed
-from app.i18n import LOCALES, Message, gettext_for, pick_label
+from app.i18n import LOCALES, N_, Message, gettext_for, pick_label
 
 
 def number(value: float | int | None) -> str:
@@ -30,11 +30,18 @@ def localise(message: Message, locale: str) -> str:
         elif isinstance(value, Message):
             params[key] = localise(value, locale)
         elif isinstance(value, list | tuple):
-            separator = "、" if locale.startswith("zh") else ", "
-            params[key] = separator.join(_part(v, locale) for v in value)
+            params[key] = _join([_part(v, locale) for v in value], locale)
         else:
             params[key] = value
     return Message(message.msgid, params).render(gettext)
+
+
+def _join(parts: list[str], locale: str) -> str:
+    """Items joined as a list ("A、B" / "A, B"); whole sentences one after the other."""
+    zh = locale.startswith("zh")
+    if parts and all(p.rstrip().endswith((".", "。", "！", "?", "？")) for p in parts):
+        return ("" if zh else " ").join(p.strip() for p in parts)
+    return ("、" if zh else ", ").join(parts)
 
 
 def _part(value: Any, locale: str) -> str:
@@ -105,3 +112,17 @@ class RuleRefused(Localised, ValidationFailed):
 
 class RuleForbids(Localised, NotAllowed):
     """A rule forbids the action for this person now (window closed, not eligible): 403."""
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the assessment years the product keeps
+
+
+def require_year(year: int) -> int:
+    """An assessment year in the range kept (a path like /outcomes/99999 is refused, 422)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise RuleRefused(N_("There is no assessment year {year}: years run from {first} "
+                             "to {last}."), field_errors={"year": Message(
+                              "Enter a year from {first} to {last}.",
+                              {"first": FIRST_YEAR, "last": LAST_YEAR})},
+                          year=year, first=FIRST_YEAR, last=LAST_YEAR)
+    return year

@@ -13,6 +13,8 @@ from app.org.models import Delegation, OrgUnit, Person, RoleAssignment, UnitKind
 
 PERSON_BASES = ("subject", "initiator")
 UNIT_LEVELS = ("unit", "sub_branch", "branch", "province", "head_office", "supervising_branch")
+# The levels of the tree, highest first (departments and outlets belong to the unit above).
+RANKS = {"head_office": 0, "province": 1, "branch": 2, "sub_branch": 3}
 _PERSON_RE = re.compile(r"^(subject|initiator)((?:\.supervisor)*)$")
 _GROUP_RE = re.compile(r"^(role|committee):([a-z][a-z0-9_]*)@(.+)$")
 
@@ -73,6 +75,31 @@ def _parse_unit(text: str) -> UnitRef:
             f"levels: {', '.join(UNIT_LEVELS)})"
         )
     return UnitRef(person, level)
+
+
+def level_unit(chain: list[OrgUnit], level: str) -> OrgUnit | None:
+    """The unit of a level above a unit, given the unit and its ancestors nearest first.
+
+    Someone sitting above the level (a head-office or provincial employee asked for their
+    "branch") is their own level: the nearest unit of theirs that ranks higher stands in.
+    A missing level below them (no provincial branch above a branch) is None: nobody.
+    """
+    if not chain:
+        return None
+    if level == "unit":
+        return chain[0]
+    if level == "head_office":
+        return chain[-1]
+    if level == "supervising_branch":
+        branches = [u for u in chain if u.kind in (UnitKind.branch, UnitKind.province)]
+        return branches[1] if len(branches) > 1 else None
+    found = next((u for u in chain if u.kind == level), None)
+    if found is not None or level not in RANKS:
+        return found
+    own = next((u for u in chain if u.kind in RANKS), None)
+    if own is not None and RANKS[own.kind] < RANKS[level]:
+        return own
+    return None
 
 
 def parse(expr: str) -> ActorRef:
@@ -141,17 +168,7 @@ class ActorResolver:
             if person is None:
                 return None
             base_unit = person.org_unit_id
-        chain = self.unit_chain(base_unit)
-        if not chain:
-            return None
-        if ref.level == "unit":
-            return chain[0]
-        if ref.level == "head_office":
-            return chain[-1]
-        if ref.level == "supervising_branch":
-            branches = [u for u in chain if u.kind in (UnitKind.branch, UnitKind.province)]
-            return branches[1] if len(branches) > 1 else None
-        return next((u for u in chain if u.kind == ref.level), None)
+        return level_unit(self.unit_chain(base_unit), ref.level)
 
     def holders(self, kind: str, name: str, unit_id: int) -> set[int]:
         """Ids of people holding a role (or seat) at exactly this unit."""

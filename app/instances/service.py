@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.engine import audit, runtime
+from app.engine import audit, runtime, steps
 from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
 from app.errors import InstanceNotFound
 from app.instances import access
@@ -70,8 +70,16 @@ def take_action(
 
     A stale version is reported before anything else: whatever else looks wrong to the
     caller (the action is gone, the form changed) follows from acting on an old view.
+    Someone who acts at another step of the case's route hears that it is not at their step.
     """
+    found = db_session.get(WorkflowInstance, instance_id)
+    if found is not None and not access.can_view(db_session, person, found):
+        steps.refuse_other_step(db_session, found, person, runtime.get_registry())
     instance = get_visible(db_session=db_session, person=person, instance_id=instance_id)
+    registry = runtime.get_registry()
+    spec = registry.compiled(db_session, instance.definition_id).spec
+    if spec.transition(trigger, instance.state) is None and spec.transition(trigger):
+        steps.refuse_other_step(db_session, instance, person, registry)
     if expected_version != runtime.VERSION_MISSING:
         runtime.check_version(instance, expected_version)
     return runtime.fire(

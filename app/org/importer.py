@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlmodel import Session, SQLModel, select
 
@@ -32,7 +32,8 @@ ORG_REQUIRED = ("code", "name", "kind", "parent_code")
 ORG_OPTIONAL = ("name_en",)
 PEOPLE_REQUIRED = ("employee_no", "name", "org_unit_code")
 PEOPLE_OPTIONAL = (
-    "name_en", "email", "locale", "post", "grade", "supervisor_no", "roles", "password",
+    "name_en", "email", "locale", "post", "grade", "titles", "supervisor_no", "roles",
+    "password",
 )
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLE_RE = re.compile(r"^(role|committee)\s*:\s*([A-Za-z0-9_]+)\s*@\s*(\S+)$")
@@ -288,11 +289,22 @@ def _assign(row: Any, values: Mapping[str, Any]) -> bool:
 # --- people ----------------------------------------------------------------------------------
 
 
+class TitleBook(Protocol):
+    """Maps the bank's names for titles to the schemes' titles (app/promotions/titles.py)."""
+
+    def parse(self, grade: str | None, titles: str | None) -> tuple[list[Any], list[str]]:
+        """The titles a row names, and what is wrong with the names."""
+
+    def hold(self, session: Session, person: Person, titles: list[Any]) -> bool:
+        """Record the titles for the person; whether anything changed."""
+
+
 @dataclass
 class _PersonRow:
     line: int
     values: dict[str, str]
     roles: list[tuple[str, str, str]] | None  # (kind, name, unit code); None: column absent
+    titles: list[Any] | None = None  # titles per scheme; None: neither column names any
 
 
 def import_people(
@@ -300,9 +312,17 @@ def import_people(
     source: Source,
     progress: Progress | None = None,
     vocabulary: Vocabulary | None = None,
+    titles: TitleBook | None = None,
 ) -> ImportReport:
-    """Create or update people from people.csv, with supervisors, roles and committee seats."""
-    return apply_people(session, read_csv(source), progress, vocabulary)
+    """Create or update people from people.csv, with supervisors, roles, seats and titles."""
+    return apply_people(session, read_csv(source), progress, vocabulary, titles)
+
+
+def default_title_book() -> TitleBook:
+    """The titles of the configured promotion schemes."""
+    from app.promotions.titles import default_title_book as book
+
+    return book()
 
 
 def default_vocabulary() -> Vocabulary:
@@ -350,6 +370,7 @@ def _check_person(
     values: dict[str, str],
     units: Mapping[str, OrgUnit],
     vocabulary: Vocabulary,
+    book: TitleBook,
 ) -> tuple[_PersonRow | None, list[str]]:
     lengths = ("employee_no", "name", "name_en", "email", "post", "grade")
     problems = _field_problems(values, Person, lengths, PEOPLE_REQUIRED)
@@ -369,9 +390,13 @@ def _check_person(
     if "roles" in values:
         roles, role_problems = _parse_roles(values["roles"], vocabulary, units)
         problems += role_problems
+    titles = None
+    if values.get("grade") or values.get("titles"):
+        titles, title_problems = book.parse(values.get("grade"), values.get("titles"))
+        problems += title_problems
     if problems:
         return None, problems
-    return _PersonRow(line, values, roles), []
+    return _PersonRow(line, values, roles, titles), []
 
 
 def apply_people(
@@ -379,10 +404,14 @@ def apply_people(
     table: CsvTable,
     progress: Progress | None = None,
     vocabulary: Vocabulary | None = None,
+    titles: TitleBook | None = None,
 ) -> ImportReport:
-    """Check every person row, then upsert people and, in a second pass, supervisors and roles."""
+    """Check every person row, then upsert people and, in a second pass, supervisors, roles
+    and titles (the grade and titles columns name titles in the bank's words; an unknown or
+    ambiguous name rejects the row)."""
     _check_header(table, PEOPLE_REQUIRED, PEOPLE_OPTIONAL)
     vocabulary = vocabulary or default_vocabulary()
+    book = titles or default_title_book()
     units = {u.code: u for u in session.exec(select(OrgUnit))}
     people = {p.employee_no: p for p in session.exec(select(Person))}
     number_of = {p.id: p.employee_no for p in people.values()}
@@ -390,7 +419,7 @@ def apply_people(
     first_line: dict[str, int] = {}
     good: list[_PersonRow] = []
     for line, values in table.rows:
-        row, problems = _check_person(line, values, units, vocabulary)
+        row, problems = _check_person(line, values, units, vocabulary, book)
         number = values.get("employee_no", "")
         if number in first_line:
             problems.append(
@@ -436,6 +465,8 @@ def apply_people(
             if _assign(person, {"supervisor_id": people[boss].id if boss else None}):
                 changed.add(person.employee_no)
         if row.roles is not None and _sync_roles(session, person, row.roles, units, held):
+            changed.add(person.employee_no)
+        if row.titles and book.hold(session, person, row.titles):
             changed.add(person.employee_no)
     session.flush()
     report.created = len(created)

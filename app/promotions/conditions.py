@@ -60,14 +60,14 @@ class Compare(Strict):
         return False
 
     def expected(self, show: Callable[[Any], Any]) -> Message:
-        """The requirement in words."""
+        """The requirement in words (“yes”, “one of …”, “at least 3”)."""
         if self.equals is not None:
-            return Message("= {value}", {"value": show(self.equals)})
+            return Message("{value}", {"value": show(self.equals)})
         if self.in_ is not None:
             return Message("one of {values}", {"values": [show(v) for v in self.in_]})
         if self.gte is not None:
-            return Message("≥ {value}", {"value": number(self.gte)})
-        return Message("≤ {value}", {"value": number(self.lte)})
+            return Message("at least {n}", {"n": number(self.gte)})
+        return Message("at most {n}", {"n": number(self.lte)})
 
 
 class QuartersTest(Strict):
@@ -195,7 +195,7 @@ def _runs(levels: dict[int, int], passes: Callable[[int], bool]) -> tuple[int, i
     return count, longest
 
 
-def _quarters(test: QuartersTest, record: Record) -> Verdict:
+def _quarters(test: QuartersTest, record: Record, block: bool) -> Verdict:
     year = record.year + test.year_offset
     levels = record.quarters.get(year, {})
     if test.level_at_most is not None:
@@ -205,67 +205,85 @@ def _quarters(test: QuartersTest, record: Record) -> Verdict:
         level, better = test.level_at_least, False
         count, longest = _runs(levels, lambda v: v >= test.level_at_least)  # type: ignore[operator]
     if test.at_least is not None:
-        holds, need = count >= test.at_least, Message("at least {n}", {"n": test.at_least})
+        holds = count >= test.at_least
+        need = Message("at least {n} such quarter(s)", {"n": test.at_least})
     elif test.exactly is not None:
-        holds, need = count == test.exactly, Message("exactly {n}", {"n": test.exactly})
+        holds = count == test.exactly
+        need = Message("exactly {n} such quarter(s)", {"n": test.exactly})
     else:
-        holds, need = longest >= (test.consecutive or 0), Message(
-            "{n} in a row", {"n": test.consecutive})
+        holds = longest >= (test.consecutive or 0)
+        need = Message("{n} such quarter(s) in a row", {"n": test.consecutive})
     recorded = len(levels)
     params = {"year": year, "count": longest if test.consecutive else count, "level": level,
-              "need": need, "recorded": recorded}
-    if test.consecutive and better:
-        found = Message("{year}: longest run of {count} quarter(s) at level {level} or better "
-                        "({recorded} recorded); needed: {need}.", params)
+              "recorded": recorded}
+    if not recorded:
+        found = Message("No quarterly level is recorded for {year}.", params)
+    elif test.consecutive and better:
+        found = Message("In {year}, at most {count} quarter(s) in a row were at level {level} "
+                        "or better ({recorded} recorded).", params)
     elif test.consecutive:
-        found = Message("{year}: longest run of {count} quarter(s) at level {level} or worse "
-                        "({recorded} recorded); needed: {need}.", params)
+        found = Message("In {year}, at most {count} quarter(s) in a row were at level {level} "
+                        "or worse ({recorded} recorded).", params)
     elif better:
-        found = Message("{year}: {count} quarter(s) at level {level} or better "
-                        "({recorded} recorded); needed: {need}.", params)
+        found = Message("In {year}, {count} of {recorded} recorded quarter(s) were at level "
+                        "{level} or better.", params)
     else:
-        found = Message("{year}: {count} quarter(s) at level {level} or worse "
-                        "({recorded} recorded); needed: {need}.", params)
-    return Verdict(holds, [found])
+        found = Message("In {year}, {count} of {recorded} recorded quarter(s) were at level "
+                        "{level} or worse.", params)
+    return Verdict(holds, [found] if block else [found, Message("The rule asks for {need}.",
+                                                                {"need": need})])
 
 
 class Evaluator:
-    """Evaluates conditions against one record, resolving settings to their chosen reading."""
+    """Evaluates conditions against one record, resolving settings to their chosen reading.
+
+    Explanations are plain sentences: what was found, and (for a requirement) what the rule
+    asks for. For a block or cap (`block=True`) the caller says whether the rule applies.
+    """
 
     def __init__(self, record: Record, labeller: Labeller,
-                 reading: Callable[[str], tuple[Labels, Condition]]) -> None:
+                 reading: Callable[[str], tuple[Labels, Condition]], block: bool = False) -> None:
         self.record = record
         self.labeller = labeller
         self.reading = reading
+        self.block = block
+
+    def _asks(self, found: Message, expected: Message) -> list[Message]:
+        if self.block:
+            return [found]
+        return [found, Message("The rule asks for: {expected}.", {"expected": expected})]
 
     def evaluate(self, condition: Condition) -> Verdict:
         """Whether the condition holds for the record, with what was found."""
         c = condition
         if c.quarters is not None:
-            return _quarters(c.quarters, self.record)
+            return _quarters(c.quarters, self.record, self.block)
         if c.annual is not None:
             year = self.record.year + c.annual.year_offset
             value = self.record.annual.get(year, {}).get(c.annual.field)
-            return Verdict(c.annual.test(value), [Message(
-                "{year}: {what} is {value}; required {expected}.",
-                {"year": year, "what": self.labeller.field_label(c.annual.field),
-                 "value": shown(value), "expected": c.annual.expected(shown)})])
+            what = self.labeller.field_label(c.annual.field)
+            if value is None:
+                found = Message("No “{what}” is recorded for {year}.", {"what": what,
+                                                                        "year": year})
+            else:
+                found = Message("In {year}, “{what}”: {value}.", {"year": year, "what": what,
+                                                                  "value": shown(value)})
+            return Verdict(c.annual.test(value), self._asks(found, c.annual.expected(shown)))
         if c.flag is not None:
             year = self.record.year + c.flag.year_offset
             holds = c.flag.name in self.record.flags.get(year, set())
-            what = self.labeller.flag_label(c.flag.name)
-            params = {"year": year, "what": what}
+            params = {"year": year, "what": self.labeller.flag_label(c.flag.name)}
             if holds:
                 return Verdict(True, [Message(
-                    "{year}: '{what}' is recorded with a written justification.", params)])
-            return Verdict(False, [Message("{year}: '{what}' is not recorded.", params)])
+                    "In {year}, “{what}” is recorded with a written justification.", params)])
+            return Verdict(False, [Message("In {year}, “{what}” is not recorded.", params)])
         if c.fact is not None:
             value = self.record.facts.get(c.fact.name)
             show = lambda v: self.labeller.fact_value(c.fact.name, v)  # noqa: E731
-            return Verdict(c.fact.test(value), [Message(
-                "{what} is {value}; required {expected}.",
-                {"what": self.labeller.fact_label(c.fact.name), "value": show(value),
-                 "expected": c.fact.expected(show)})])
+            what = self.labeller.fact_label(c.fact.name)
+            found = (Message("“{what}” is not declared.", {"what": what}) if value is None
+                     else Message("“{what}”: {value}.", {"what": what, "value": show(value)}))
+            return Verdict(c.fact.test(value), self._asks(found, c.fact.expected(show)))
         if c.setting is not None:
             label, chosen = self.reading(c.setting)
             inner = self.evaluate(chosen)

@@ -24,7 +24,7 @@ def promotion_window_open(ctx: GuardContext) -> Message | None:
     try:
         opens, closes = date.fromisoformat(window["opens"]), date.fromisoformat(window["closes"])
     except (KeyError, TypeError, ValueError):
-        return Message("This case belongs to no application round.")
+        return Message("This application belongs to no round.")
     today = clock.today()
     if not opens <= today <= closes:
         return Message("Applications are taken from {opens} to {closes}.",
@@ -42,11 +42,14 @@ def qualification_screened(ctx: GuardContext) -> Message | None:
 
 @guard("skip_level_justified")
 def skip_level_justified(ctx: GuardContext) -> Message | None:
-    """Skip-level only for an outstanding contribution, with its written justification."""
+    """Skip-level only as the scheme allows it (e.g. an outstanding contribution, justified)."""
     context = ctx.instance.context
     if not context.get("skip_level"):
         return None
-    if not context.get("outstanding_contribution") or not context.get("justification_given"):
+    needs = context.get("skip_level_needs") or {"outstanding_contribution": True,
+                                                "justification": True}
+    if (needs.get("outstanding_contribution") and not context.get("outstanding_contribution")) \
+            or (needs.get("justification") and not context.get("justification_given")):
         return Message("Skip-level appointment needs the outstanding-contribution flag and its "
                        "written justification.")
     return None

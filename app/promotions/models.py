@@ -1,11 +1,12 @@
-"""Promotion tables: rounds, requests, appointments, grade history and filing notices."""
+"""Promotion tables: rounds, requests, appointments, title history, filing notices, exits and
+the staffing figures of branches."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models_base import created_at_field, json_field, timestamp_field
@@ -73,7 +74,11 @@ class Appointment(SQLModel, table=True):
 
 
 class GradeHistory(SQLModel, table=True):
-    """A person's grade from a date on; the person's grade follows once the date arrives."""
+    """A person's title in one scheme from a date on (title "" once they left the titles).
+
+    The rows of a person and scheme are their title history; the person's `grade` (the bank's
+    name of their latest title, for display) follows once a row's date arrives.
+    """
 
     __tablename__ = "grade_history"
     __table_args__ = (Index("ix_grade_history_due", "applied_at", "effective_from"),)
@@ -86,6 +91,8 @@ class GradeHistory(SQLModel, table=True):
     previous_grade: str = Field(default="", max_length=40)
     effective_from: date
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    exit_id: int | None = Field(default=None, foreign_key="exit_request.id")
+    source: str = Field(default="appointment", max_length=20)  # appointment | import | exit
     applied_at: datetime | None = timestamp_field()  # when person.grade was set
     created_at: datetime = created_at_field()
 
@@ -108,3 +115,45 @@ class FilingNotice(SQLModel, table=True):
     sent_at: datetime = created_at_field()
     acknowledged_at: datetime | None = timestamp_field()
     acknowledged_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class ExitRequest(SQLModel, table=True):
+    """A proposal that a person leave a scheme's titles (e.g. the customer-manager team)."""
+
+    __tablename__ = "exit_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheme: str = Field(max_length=60)
+    route: str = Field(max_length=60)  # the scheme's exit it takes (exits.<route>)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    applicant_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=20)  # self_application | nomination
+    current_title: str = Field(max_length=60)
+    workflow: str = Field(max_length=60)
+    reason: str = Field(max_length=60)  # a key of the exit's reasons
+    explanation: str = Field(default="", sa_type=Text)
+    proposed_date: date
+    left_on: date | None = None  # set when approved
+    instance_id: int | None = Field(default=None, foreign_key="workflow_instance.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+class StaffingFigures(SQLModel, table=True):
+    """A branch's figures for one year's staffing quota (DOMAIN §6); amounts in CNY."""
+
+    __tablename__ = "staffing_figures"
+    __table_args__ = (UniqueConstraint("scheme", "org_unit_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheme: str = Field(max_length=60)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    year: int  # the year the quota is for (its figures are those of the year before)
+    second_level_units: int | None = None  # None: counted from the organisation tree
+    asset_liability_size: float | None = None
+    corporate_deposit_growth: float | None = None
+    corporate_risk_asset_growth: float | None = None
+    sme_credit_lines_start: list[float] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    sme_credit_lines_end: list[float] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    first_year: bool = False
+    updated_by_id: int | None = Field(default=None, foreign_key="person.id")
+    updated_at: datetime = created_at_field()

@@ -1,4 +1,5 @@
-"""What a promotion case's last step causes: the appointment, the grade, the filing notices.
+"""What a promotion case's last step causes: the appointment, the grade, the filing notices
+(and, for an exit, the end of the title).
 
 Runs as an engine state hook, inside the transaction of the action that reached the state, so
 the appointment and the step commit or fail together.
@@ -17,7 +18,7 @@ from app.engine.actors import ActorResolver
 from app.engine.models import AuditEvent, WorkflowInstance
 from app.notifications.notices import mail_filing_notice
 from app.org.models import Person
-from app.promotions.grades import add_grade
+from app.promotions.grades import add_grade, bank_name
 from app.promotions.models import Appointment, FilingNotice, PromotionRequest
 from app.promotions.schemes import get_scheme
 
@@ -62,7 +63,8 @@ def record_appointment(session: Session, *, request: PromotionRequest,
             group_kind=assignee.group_kind if assignee else None,
             group_name=assignee.group_name if assignee else None,
             org_unit_id=assignee.org_unit_id if assignee else None,
-            summary=f"{person.employee_no} {person.name}: {request.target_title} "
+            summary=f"{person.employee_no} {person.name}: "
+                    f"{bank_name(request.scheme, request.target_title)} "
                     f"({issued_on.isoformat()})",
         ))
     session.add_all(notices)
@@ -84,9 +86,19 @@ def _title_labels(request: PromotionRequest) -> dict[str, str]:
 
 def on_state_change(session: Session, compiled: Any, instance: WorkflowInstance,
                     result: runtime.FireResult) -> None:
-    """Engine hook: reaching a promotion case's appointed state appoints the person."""
+    """Engine hook: reaching a promotion case's appointed state appoints the person; reaching
+    an exit's final state takes the title away from the approved date."""
+    if result.from_state == result.to_state:
+        return
+    if instance.context.get("exit_request_id") is not None:
+        if result.to_state == instance.context.get("left_state"):
+            from app.promotions.exits import record_exit
+
+            record_exit(session, instance=instance,
+                        event=session.get(AuditEvent, result.event_id))
+        return
     request_id = instance.context.get("promotion_request_id")
-    if request_id is None or result.from_state == result.to_state:
+    if request_id is None:
         return
     if result.to_state != instance.context.get("appointed_state", "appointed"):
         return

@@ -1,4 +1,8 @@
-"""Application rounds: once a year per scheme, inside the window the scheme file gives."""
+"""Application rounds: once a year per scheme, inside the window the scheme file gives.
+
+A round's row, once it exists, is the truth about its dates: HR may set one year's dates
+(`schedule_round`), and the scheme file's window applies to the years without a row.
+"""
 
 from __future__ import annotations
 
@@ -27,28 +31,58 @@ class Window:
         return self.opens_on <= on <= self.closes_on
 
 
-def window_of(scheme: Scheme, year: int) -> Window:
-    """The window of a scheme in a calendar year."""
-    opens, closes = scheme.window.dates(year)
+def round_row(session: Session, scheme: Scheme, year: int) -> PromotionRound | None:
+    """The stored round of a scheme's year, if there is one."""
+    return session.exec(select(PromotionRound).where(PromotionRound.scheme == scheme.scheme,
+                                                     PromotionRound.year == year)).first()
+
+
+def window_of(scheme: Scheme, year: int, session: Session | None = None) -> Window:
+    """The window of a scheme in a calendar year (the stored round's dates when it has one)."""
     offset = 1 if scheme.window.assessment_year == "previous" else 0
+    row = round_row(session, scheme, year) if session is not None else None
+    if row is not None:
+        return Window(scheme.scheme, year, row.assessment_year, row.opens_on, row.closes_on)
+    opens, closes = scheme.window.dates(year)
     return Window(scheme.scheme, year, year - offset, opens, closes)
 
 
-def next_window(scheme: Scheme, on: date | None = None) -> Window:
-    """The window that is open on a day, else the next one to open."""
+def next_window(scheme: Scheme, on: date | None = None,
+                session: Session | None = None) -> Window:
+    """The window that is open on a day, else the next one to open.
+
+    A stored round may run over the new year (opened in December): last year's counts too.
+    """
     on = on or clock.today()
-    this_year = window_of(scheme, on.year)
-    return this_year if on <= this_year.closes_on else window_of(scheme, on.year + 1)
+    candidates = [window_of(scheme, year, session) for year in (on.year - 1, on.year,
+                                                                on.year + 1)]
+    return next(w for w in candidates if on <= w.closes_on)
+
+
+def schedule_round(session: Session, scheme: Scheme, *, year: int, opens_on: date,
+                   closes_on: date) -> PromotionRound:
+    """Set one year's window of a scheme (HR's dates for that year; the demo's round)."""
+    if opens_on > closes_on:
+        raise ValueError("a round cannot close before it opens")
+    row = round_row(session, scheme, year)
+    if row is None:
+        offset = 1 if scheme.window.assessment_year == "previous" else 0
+        row = PromotionRound(scheme=scheme.scheme, year=year, assessment_year=year - offset,
+                             opens_on=opens_on, closes_on=closes_on)
+        session.add(row)
+    else:
+        row.opens_on, row.closes_on = opens_on, closes_on
+    session.flush()
+    return row
 
 
 def open_round(session: Session, scheme: Scheme, on: date | None = None) -> PromotionRound | None:
     """The round taking applications on a day (created with its first application), or None."""
     on = on or clock.today()
-    window = window_of(scheme, on.year)
+    window = next_window(scheme, on, session)
     if not window.is_open(on):
         return None
-    row = session.exec(select(PromotionRound).where(PromotionRound.scheme == scheme.scheme,
-                                                    PromotionRound.year == window.year)).first()
+    row = round_row(session, scheme, window.year)
     if row is None:
         row = PromotionRound(scheme=scheme.scheme, year=window.year,
                              assessment_year=window.assessment_year,

@@ -13,7 +13,7 @@ from app.engine.definitions import Condition, WorkflowSpec
 from app.engine.guards import GuardContext
 from app.engine.models import WorkflowInstance
 from app.i18n import N_
-from app.promotions.models import FilingNotice, PromotionRequest
+from app.promotions.models import FilingNotice
 
 NOTICE_LABEL = N_("Filing notice to head office (for information, never blocks closing)")
 
@@ -61,7 +61,7 @@ def planned_path(spec: WorkflowSpec, instance: WorkflowInstance) -> list[str]:
 
 
 def route_steps(session: Session, *, spec: WorkflowSpec, instance: WorkflowInstance,
-                request: PromotionRequest) -> list[RouteStep]:
+                request_id: int | None = None) -> list[RouteStep]:
     """The route with each step's status, the current one marked, the filing notice last."""
     path = planned_path(spec, instance)
     steps = []
@@ -86,9 +86,9 @@ def route_steps(session: Session, *, spec: WorkflowSpec, instance: WorkflowInsta
             step.status = ("done" if i < stopped else outcome if i == stopped
                            else "not_reached")
     filing = instance.context.get("filing") or []
-    if filing:
+    if filing and request_id is not None:
         sent = session.exec(select(FilingNotice.id).where(
-            FilingNotice.request_id == request.id)).first()
+            FilingNotice.request_id == request_id)).first()
         status = "sent" if sent else ("pending" if current in path and not (
             spec.states[current].terminal) else "not_reached")
         steps.append(RouteStep("filing", NOTICE_LABEL, list(filing), status, blocking=False))

@@ -17,7 +17,7 @@ from app.errors import NotAllowed, NotFound
 from app.i18n import pick_label
 from app.org.models import Person
 from app.promotions import presenters, rounds, service
-from app.promotions.eligibility import eligibility
+from app.promotions.eligibility import add_round_needs, application_kind, eligibility
 from app.promotions.models import Appointment
 from app.promotions.schemas import (
     ApplyIn,
@@ -110,10 +110,12 @@ def get_eligibility(
     person = user if person_id in (None, user.id) else get_person(
         db, person_id=person_id, viewer=user)
     found = get_scheme(scheme, _registry(request))
-    year = year or rounds.next_window(found).assessment_year
-    result = eligibility(db, person=person, scheme=found, year=year,
-                         registry=_registry(request))
-    return EligibilityOut(person_id=person.id, **presenters.eligibility_view(result, locale))
+    window = rounds.next_window(found, session=db)
+    result = eligibility(db, person=person, scheme=found,
+                         year=year or window.assessment_year, registry=_registry(request))
+    window = add_round_needs(db, result, person, application_kind(db, person, user))
+    return EligibilityOut(person_id=person.id, window=presenters.window_view(window, locale),
+                          **presenters.eligibility_view(result, locale))
 
 
 @router.post("/requests", response_model=CaseOut, status_code=201,
@@ -174,6 +176,8 @@ def queue(request: Request, db: SessionDep, user: CurrentUser,
     registry = _registry(request)
     items = []
     for item in service.queue(db, person=user):
+        if item.request is None:
+            continue  # exits: /api/promotions/exits
         scheme = get_scheme(item.request.scheme, registry)
         spec = registry.compiled(db, item.instance.definition_id).spec
         items.append(QueueItemOut(

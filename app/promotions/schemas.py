@@ -42,8 +42,21 @@ class CitationOut(BaseModel):
     details: list[str]
 
 
+class RequirementOut(BaseModel):
+    """Something an application for the title still needs."""
+
+    key: str = Field(description="window, existing, kind, skip_level, justification")
+    rule: str
+    label: str
+    detail: str
+    field: str | None = Field(description="The application field that supplies it; null: "
+                                          "nothing in the application can (the round's window, "
+                                          "who may start it)")
+
+
 class TitleVerdictOut(BaseModel):
-    """Whether the person may enter the evaluation for one title."""
+    """Whether the person may enter the evaluation for one title, and what an application
+    for it still needs (`may_apply` is true exactly when an application would be taken)."""
 
     name: str
     label: str
@@ -51,8 +64,20 @@ class TitleVerdictOut(BaseModel):
     staff_grade: int | None
     eligible: bool
     skip_level: bool
+    may_apply: bool
     reasons: list[CitationOut]
     why_not: list[CitationOut]
+    missing: list[RequirementOut]
+
+
+class EligibilityWindowOut(BaseModel):
+    """The round the verdict is for."""
+
+    year: int
+    assessment_year: int
+    opens_on: date
+    closes_on: date
+    status: str = Field(description="open, upcoming (not yet open) or closed")
 
 
 class EligibilityOut(BaseModel):
@@ -64,16 +89,18 @@ class EligibilityOut(BaseModel):
     year: int
     current_title: str | None
     current_label: str
+    window: EligibilityWindowOut | None = None
     titles: list[TitleVerdictOut]
 
 
 class TitleOut(BaseModel):
-    """A title of a scheme."""
+    """A title of a scheme, with the other names the bank's files use for it."""
 
     name: str
     label: str
     tier: str
     staff_grade: int | None
+    aliases: list[str] = []
 
 
 class SettingOut(BaseModel):
@@ -103,6 +130,51 @@ class WindowOut(BaseModel):
     assessment_year: str
 
 
+class SkipLevelOut(BaseModel):
+    """What skip-level (越级高聘) means in the scheme, with its source clause."""
+
+    rule: str
+    label: str
+    source: str
+    allowed: bool
+    requires_condition: bool
+    justification: bool
+    first_appointment: str = Field(description="lowest, any, or the titles (comma-separated) "
+                                               "someone without a title may start at")
+
+
+class ExitRouteOut(BaseModel):
+    """A route out of the scheme's titles."""
+
+    route: str
+    label: str
+    workflow: str
+    application_kinds: list[str]
+    reasons: dict[str, str]
+
+
+class UpliftOut(BaseModel):
+    """The staffing uplift."""
+
+    add: int
+    at_least: int
+    conditions: list[str]
+
+
+class StaffingFormulaOut(BaseModel):
+    """The scheme's staffing-quota formula."""
+
+    rule: str
+    label: str
+    second_level_kinds: list[str]
+    per_unit: float
+    volume_divisor: float
+    rounding: str
+    first_year: str
+    sme_credit_line: str
+    uplift: UpliftOut | None
+
+
 class SchemeOut(BaseModel):
     """A promotion scheme as data."""
 
@@ -111,7 +183,11 @@ class SchemeOut(BaseModel):
     titles: list[TitleOut]
     window: WindowOut
     settings: list[SettingOut]
+    skip_level: SkipLevelOut | None = Field(
+        default=None, description="null: titles are rated, nothing is skip-level")
     routes: list[RouteOut]
+    exits: list[ExitRouteOut] = []
+    staffing: StaffingFormulaOut | None = None
 
 
 class RouteStepOut(BaseModel):

@@ -1,9 +1,11 @@
 """Promotion schemes as data (workflows/promotion/*.yaml, first key `scheme:`): load and check.
 
-A scheme names its titles in order (lowest first) with their tier and staff grade, the
-application window, the facts an application declares, the qualification conditions (hard or
-"generally"), the ambiguous readings as named settings, the blocks, caps and per-title entry
-rules, and for every tier the workflow that carries the request (the approval route).
+A scheme names its titles in order (lowest first) with their tier, staff grade and the bank's
+own names for them (aliases), the application window, the facts an application declares, the
+qualification conditions (hard or "generally"), the ambiguous readings as named settings, the
+blocks, caps and per-title entry rules, what skip-level means in it, for every tier the workflow
+that carries the request (the approval route), the routes out of the titles (exits), and the
+staffing-quota formula where the scheme has one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.engine import actors as actor_exprs
 from app.engine import definitions as defs
 from app.errors import DefinitionError, NotFound
 from app.i18n import Message
+from app.promotions.staffing import StaffingFormula
 
 NAME = r"^[a-z][a-z0-9_]*$"
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -37,7 +40,7 @@ KINDS = ("self_application", "nomination")
 BUILTIN_FACTS: dict[str, Message] = {
     "outstanding_contribution": Message("Outstanding contribution"),
     "in_subordinate_branch": Message("Works in a subordinate branch"),
-    "application_kind": Message("How the case was started"),
+    "application_kind": Message("How the application was started"),
     "skip_level": Message("Skip-level"),
 }
 
@@ -49,8 +52,18 @@ class Title(Strict):
     label: Labels
     tier: Annotated[str, Field(pattern=NAME, max_length=60)]
     staff_grade: Annotated[int, Field(ge=1, le=30)] | None = None
+    aliases: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
 
     _labels = field_validator("label")(check_labels)
+
+    def names(self) -> list[str]:
+        """Every name the bank may use for the title: its key, both labels, its aliases."""
+        return [self.name, self.label["zh"], self.label["en"], *self.aliases]
+
+
+def name_key(text: str) -> str:
+    """A title name compared loosely: case, spaces and full-width spaces do not matter."""
+    return re.sub(r"[\s\u3000]+", "", text).casefold()
 
 
 class FactSpec(Strict):
@@ -107,12 +120,30 @@ class Setting(Strict):
         return self.value or self.default
 
 
+class YearRange(Strict):
+    """Assessment years a rule covers (both ends inclusive; an open end has no limit)."""
+
+    from_: Annotated[int, Field(ge=1990, le=2100)] | None = Field(default=None, alias="from")
+    to: Annotated[int, Field(ge=1990, le=2100)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> YearRange:
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+    def covers(self, year: int) -> bool:
+        """Whether the rule applies to an assessment year."""
+        return (self.from_ is None or year >= self.from_) and (self.to is None or year <= self.to)
+
+
 class Rule(Strict):
-    """A cited rule: id, words, and the condition."""
+    """A cited rule: id, words, the condition, and the assessment years it covers."""
 
     rule: Annotated[str, Field(min_length=1, max_length=20)]
     label: Labels
     when: Any
+    years: YearRange | None = None
 
     _labels = field_validator("label")(check_labels)
 
@@ -176,6 +207,39 @@ class Window(Strict):
         return day(self.opens), day(self.closes)
 
 
+class SkipLevel(Strict):
+    """What skip-level (越级高聘) means in a scheme, with the clause it comes from.
+
+    A title more than one step above the current one is skip-level. `allowed: false` refuses
+    it; otherwise the application must meet `requires` (a condition of the rule language) and,
+    with `justification: true`, give a written justification. `first_appointment` says which
+    titles count as one step for someone holding none: the lowest, any, or the listed ones.
+    """
+
+    rule: Annotated[str, Field(min_length=1, max_length=20)]
+    label: Labels
+    source: str = ""
+    allowed: bool = True
+    requires: Any = None  # a Condition, parsed after the shape check
+    justification: bool = True
+    first_appointment: Literal["lowest", "any"] | list[str] = "lowest"
+
+    _labels = field_validator("label")(check_labels)
+
+
+class ExitSpec(Strict):
+    """A route out of the scheme's titles (e.g. leaving the customer-manager team)."""
+
+    workflow: Annotated[str, Field(pattern=NAME, max_length=60)]
+    label: Labels
+    application_kinds: list[Literal["self_application", "nomination"]] = ["nomination"]
+    reasons: dict[str, Labels] = Field(min_length=1)
+    left_state: str = "approved"
+    effective_date_field: str = "effective_date"
+
+    _labels = field_validator("label")(check_labels)
+
+
 class RouteSpec(Strict):
     """The approval route of a tier: its workflow, who may start it, and who is informed."""
 
@@ -201,13 +265,40 @@ class Scheme(Strict):
     blocks: list[Rule] = []
     caps: list[Cap] = []
     eligibility: dict[str, list[Rule]] = {}
+    skip_level: SkipLevel | None = None  # None: titles are rated, not climbed step by step
     routes: dict[str, RouteSpec] = Field(min_length=1)
+    exits: dict[str, ExitSpec] = {}
+    staffing: StaffingFormula | None = None
 
     _labels = field_validator("label")(check_labels)
 
     def title(self, name: str | None) -> Title | None:
         """A title by name."""
         return next((t for t in self.titles if t.name == name), None)
+
+    def title_named(self, text: str) -> Title | None:
+        """The title the bank calls `text` (its key, a label or an alias; loosely compared)."""
+        wanted = name_key(text)
+        return next((t for t in self.titles if wanted in {name_key(n) for n in t.names()}),
+                    None)
+
+    def is_skip_level(self, current: Title | None, target: Title) -> bool:
+        """Whether moving from the current title to the target skips a title.
+
+        For someone with no title, the titles `skip_level.first_appointment` names are one
+        step; without a skip-level rule nothing is skip-level (titles are rated, not climbed).
+        """
+        rule = self.skip_level
+        if rule is None:
+            return False
+        position = self.index(target.name)
+        if current is not None:
+            return position - self.index(current.name) > 1
+        if rule.first_appointment == "any":
+            return False
+        if rule.first_appointment == "lowest":
+            return position > 0
+        return target.name not in rule.first_appointment
 
     def index(self, name: str | None) -> int:
         """A title's position (lowest is 0); -1 for no title."""
@@ -279,9 +370,12 @@ def _parse_conditions(scheme: Scheme) -> tuple[Scheme, list[str]]:
             r.via_supervising_branch, f"routes.{tier}.via_supervising_branch")})
         for tier, r in scheme.routes.items()
     }
+    skip = scheme.skip_level
+    if skip is not None:
+        skip = skip.model_copy(update={"requires": parse(skip.requires, "skip_level.requires")})
     return scheme.model_copy(update={
         "qualifications": quals, "settings": settings, "blocks": blocks, "caps": caps,
-        "eligibility": eligibility, "routes": routes}), problems
+        "eligibility": eligibility, "routes": routes, "skip_level": skip}), problems
 
 
 def _condition_sites(scheme: Scheme) -> list[tuple[str, Any, bool]]:
@@ -298,6 +392,8 @@ def _condition_sites(scheme: Scheme) -> list[tuple[str, Any, bool]]:
         sites += [(f"eligibility.{title}[{i}].when", r.when, False) for i, r in enumerate(rules)]
     sites += [(f"routes.{tier}.via_supervising_branch", r.via_supervising_branch, False)
               for tier, r in scheme.routes.items() if r.via_supervising_branch is not None]
+    if scheme.skip_level is not None and scheme.skip_level.requires is not None:
+        sites.append(("skip_level.requires", scheme.skip_level.requires, False))
     return [(path, cond, in_setting) for path, cond, in_setting in sites if cond is not None]
 
 
@@ -357,6 +453,23 @@ def _check_titles_and_settings(scheme: Scheme) -> list[str]:
     for tier, route in scheme.routes.items():
         if not route.application_kinds:
             problems.append(f"routes.{tier}.application_kinds: name at least one")
+    problems += _check_aliases(scheme)
+    if scheme.skip_level is not None and isinstance(scheme.skip_level.first_appointment, list):
+        problems += [f"skip_level.first_appointment: unknown title '{n}'"
+                     for n in scheme.skip_level.first_appointment if n not in names]
+    return problems
+
+
+def _check_aliases(scheme: Scheme) -> list[str]:
+    """No name (key, label or alias) may stand for two titles of one scheme."""
+    problems = []
+    owner: dict[str, str] = {}
+    for i, title in enumerate(scheme.titles):
+        for name in dict.fromkeys(name_key(n) for n in title.names()):
+            if name in owner and owner[name] != title.name:
+                problems.append(f"titles[{i}]: '{name}' names both '{owner[name]}' and "
+                                f"'{title.name}' (keys, labels and aliases must differ)")
+            owner.setdefault(name, title.name)
     return problems
 
 
@@ -391,11 +504,37 @@ def _check_routes(scheme: Scheme, workflows: dict[str, defs.WorkflowSpec],
     return problems
 
 
+def _check_exits(scheme: Scheme, workflows: dict[str, defs.WorkflowSpec]) -> list[str]:
+    problems = []
+    for key, exit_ in scheme.exits.items():
+        where = f"exits.{key}"
+        if not re.match(NAME, key):
+            problems.append(f"{where}: exit names are lower_snake_case")
+        spec = workflows.get(exit_.workflow)
+        if spec is None:
+            problems.append(f"{where}.workflow: no workflow file defines '{exit_.workflow}'")
+            continue
+        if spec.transition("submit", spec.initial) is None:
+            problems.append(f"{where}.workflow: '{exit_.workflow}' needs a 'submit' action "
+                            f"from its initial state '{spec.initial}'")
+        state = spec.states.get(exit_.left_state)
+        if state is None or not state.terminal:
+            problems.append(f"{where}.left_state: '{exit_.left_state}' is not a terminal state "
+                            f"of '{exit_.workflow}'")
+        field = spec.fields.get(exit_.effective_date_field)
+        if field is None or field.type != "date":
+            problems.append(f"{where}.effective_date_field: '{exit_.effective_date_field}' is "
+                            f"not a date field of '{exit_.workflow}'")
+        if not exit_.application_kinds:
+            problems.append(f"{where}.application_kinds: name at least one")
+    return problems
+
+
 def check_scheme(scheme: Scheme, book: RuleBook, workflows: dict[str, defs.WorkflowSpec],
                  vocabulary: defs.Vocabulary) -> list[str]:
     """Cross-reference checks: titles, tiers, settings, facts, fields, flags, workflows."""
     return (_check_titles_and_settings(scheme) + _check_condition_names(scheme, book)
-            + _check_routes(scheme, workflows, vocabulary))
+            + _check_routes(scheme, workflows, vocabulary) + _check_exits(scheme, workflows))
 
 
 def parse_scheme(source_data: Any, origin: str, book: RuleBook,
@@ -496,5 +635,5 @@ def get_scheme(name: str, registry: Any = None) -> Scheme:
     """One scheme by name."""
     scheme = schemes_of(registry).get(name)
     if scheme is None:
-        raise NotFound("No promotion scheme named '{name}'.", name=name)
+        raise NotFound("There is no promotion scheme '{name}'.", name=name)
     return scheme

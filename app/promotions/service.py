@@ -9,41 +9,36 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.assessments.rules import rule_book
-from app.assessments.service import flag_justification, is_supervisor_of
 from app.assessments.wording import RuleForbids, RuleRefused
 from app.engine import access, runtime
 from app.engine.models import Task, TaskStatus, WorkflowInstance
+from app.engine.steps import refuse_other_step
 from app.errors import AlreadyDone, NotAllowed, NotFound
 from app.i18n import N_, Message, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
 from app.promotions.conditions import Evaluator
 from app.promotions.eligibility import (
+    KIND_LABELS,
+    Application,
     Citation,
     TitleVerdict,
+    add_round_needs,
+    application_kind,
     eligibility,
     labeller,
     person_record,
 )
-from app.promotions.models import FilingNotice, PromotionRequest, PromotionRound
-from app.promotions.rounds import next_window, open_round
+from app.promotions.models import ExitRequest, FilingNotice, PromotionRequest, PromotionRound
+from app.promotions.rounds import open_round
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import clean_facts, screen
 
-KIND_LABELS = {"self_application": Message("self-application"),
-               "nomination": Message("nomination")}
+__all__ = ["KIND_LABELS", "apply"]
 
 
 def _why(citations: list[Citation]) -> list[Message]:
     return [Message("{rule} {label}: {details}", {"rule": c.rule, "label": c.label,
                                                   "details": c.details}) for c in citations]
-
-
-def _kind(session: Session, person: Person, applicant: Person) -> str:
-    if applicant.id == person.id:
-        return "self_application"
-    if is_supervisor_of(session, applicant, person):
-        return "nomination"
-    raise NotAllowed("Only the employee or one of their supervisors may start this application.")
 
 
 def _target(scheme: Scheme, name: str) -> Any:
@@ -54,31 +49,32 @@ def _target(scheme: Scheme, name: str) -> Any:
     return title
 
 
-def _check_eligible(verdict: TitleVerdict | None, title: Any) -> TitleVerdict:
+def _refuse(verdict: TitleVerdict | None, title: Any, field_needs: dict[str, Message]) -> None:
+    """Refuse an application with everything that stands in its way, all at once.
+
+    What the person cannot change in the form (rules not met, the window, who starts it)
+    forbids it (403, every item cited); otherwise every field to fix is marked (422).
+    """
     if verdict is None:
         raise RuleRefused(N_("{title} is not above the current title."), field_errors={
             "target_title": Message("Choose a title above the current one.")},
             title=title.label)
-    if not verdict.eligible:
-        raise RuleForbids(N_("Not eligible to enter the evaluation for {title}: {why}"),
-                          title=title.label, why=_why(verdict.why_not))
-    return verdict
-
-
-def _check_skip_level(verdict: TitleVerdict, outstanding: bool, justification: str) -> None:
-    if not verdict.skip_level:
-        return
-    errors = {}
-    if not outstanding:
-        errors["outstanding_contribution"] = Message(
-            "Skip-level is only for an outstanding contribution.")
-    if not justification:
-        errors["justification"] = Message("Write the justification of the outstanding "
-                                          "contribution.")
+    if any(n.key == "existing" for n in verdict.missing):
+        existing = next(n for n in verdict.missing if n.key == "existing")
+        raise AlreadyDone(existing.detail.msgid, **existing.detail.params)
+    blocking = [n for n in verdict.missing if n.field is None]
+    if not verdict.eligible or blocking:
+        why = _why(verdict.why_not) + [n.detail for n in blocking] + [
+            n.detail for n in verdict.missing if n.field] + list(field_needs.values())
+        if not verdict.eligible:
+            raise RuleForbids(N_("Not eligible to enter the evaluation for {title}: {why}"),
+                              title=title.label, why=why)
+        raise RuleForbids(N_("An application for {title} cannot be made now: {why}"),
+                          title=title.label, why=why)
+    errors = {n.field: n.detail for n in verdict.missing if n.field} | field_needs
     if errors:
-        raise RuleRefused(N_("{title} is a skip-level appointment: it needs the "
-                          "outstanding-contribution flag and its written justification."),
-                          field_errors=errors, title=verdict.title.label)
+        raise RuleRefused(N_("Please correct the marked fields: {why}"), field_errors=errors,
+                          why=list(errors.values()))
 
 
 def apply(
@@ -96,59 +92,51 @@ def apply(
 ) -> PromotionRequest:
     """Apply (or nominate) for a title in the open round; screened, then sent down its route.
 
-    Refuses outside the window, a second case in the round, a title the person is not eligible
-    for, skip-level without an outstanding contribution, and failed qualifications.
+    The eligibility verdict decides: whatever it lists as missing (the window, a case already
+    this round, who may start it, the scheme's skip-level needs, declared facts and
+    qualifications) refuses the application, every item at once.
     """
     found = get_scheme(scheme, registry)
     today = clock.today()
-    round_ = open_round(db_session, found, today)
-    if round_ is None:
-        window = next_window(found, today)
-        raise RuleForbids(N_("Applications for {scheme} are taken from {opens} to {closes}."),
-                          scheme=found.label, opens=window.opens_on.isoformat(),
-                          closes=window.closes_on.isoformat())
-    kind = _kind(db_session, person, applicant)
+    kind = application_kind(db_session, person, applicant)
+    if kind is None:
+        raise NotAllowed("Only the employee or one of their supervisors may start this "
+                         "application.")
     title = _target(found, target_title)
-    route = found.route(title)
-    if kind not in route.application_kinds:
-        raise RuleForbids(N_("{title} is applied for only by {kinds}."), title=title.label,
-                          kinds=[KIND_LABELS[k] for k in route.application_kinds])
-    existing = db_session.exec(select(PromotionRequest.id).where(
-        PromotionRequest.round_id == round_.id, PromotionRequest.person_id == person.id)).first()
-    if existing is not None:
-        raise AlreadyDone("There is already a case for this person in the {year} round "
-                          "(one round a year per scheme).", year=round_.year)
     justification = justification.strip()
     book = rule_book(registry)
-    # A reviewer's outstanding-contribution flag on the weighed year counts as the flag here.
-    flagged = flag_justification(db_session, person_id=person.id, year=round_.assessment_year,
-                                 name=book.assessment.skip_level_requires_flag)
-    if flagged and not outstanding_contribution:
-        outstanding_contribution, justification = True, justification or flagged
-    declared, errors = clean_facts(found, facts or {})
-    context_facts = {**declared, "outstanding_contribution": bool(outstanding_contribution),
-                     "application_kind": kind}
-    found_eligibility = eligibility(db_session, person=person, scheme=found,
-                                    year=round_.assessment_year, facts=context_facts,
-                                    registry=registry)
-    verdict = _check_eligible(found_eligibility.verdict(title.name), title)
-    current = found_eligibility.current
-    _check_skip_level(verdict, outstanding_contribution, justification)
-    if errors:
-        raise RuleRefused(N_("Please correct the marked fields."), field_errors=errors)
+    declared, field_needs = clean_facts(found, facts or {})
     screening = screen(found, book, declared, justifications or {})
-    if not screening.passed:
-        raise RuleRefused(N_("The qualification screening did not pass."),
-                          field_errors=screening.errors)
+    if not field_needs:
+        field_needs |= screening.errors
+    application = Application(kind, bool(outstanding_contribution), justification)
+    weighed = open_round(db_session, found, today)
+    year = weighed.assessment_year if weighed else None
+    result = eligibility(db_session, person=person, scheme=found,
+                         year=year or _assessment_year(db_session, found, today),
+                         facts={**declared, "application_kind": kind},
+                         registry=registry, application=application)
+    add_round_needs(db_session, result, person, kind, today)
+    verdict = result.verdict(title.name)
+    _refuse(verdict, title, field_needs)
+    assert verdict is not None and weighed is not None
+    round_ = weighed
     record = person_record(db_session, person=person, year=round_.assessment_year,
-                           facts={**context_facts, "skip_level": verdict.skip_level})
+                           facts={**declared, "application_kind": kind,
+                                  "skip_level": verdict.skip_level}, book=book)
+    outstanding = bool(outstanding_contribution) or bool(
+        record.facts.get("outstanding_contribution"))
+    justification = justification or str(record.facts.get("outstanding_justification") or "")
+    record.facts["outstanding_contribution"] = outstanding
+    route = found.route(title)
     via = bool(route.via_supervising_branch) and Evaluator(
         record, labeller(found, book), found.reading).evaluate(route.via_supervising_branch).holds
+    current = result.current
     request = PromotionRequest(
         round_id=round_.id, scheme=found.scheme, person_id=person.id, applicant_id=applicant.id,
         kind=kind, current_title=current.name if current else None, target_title=title.name,
         tier=title.tier, workflow=route.workflow, skip_level=verdict.skip_level,
-        outstanding_contribution=bool(outstanding_contribution), justification=justification,
+        outstanding_contribution=outstanding, justification=justification,
         facts=declared, screening=screening.to_data(),
         eligibility={"reasons": [c.to_data() for c in verdict.reasons],
                      "why_not": [c.to_data() for c in verdict.why_not]},
@@ -166,7 +154,8 @@ def apply(
             "window": {"opens": round_.opens_on.isoformat(),
                        "closes": round_.closes_on.isoformat()},
             "screening_passed": screening.passed, "skip_level": verdict.skip_level,
-            "outstanding_contribution": bool(outstanding_contribution),
+            "skip_level_needs": _skip_needs(found),
+            "outstanding_contribution": outstanding,
             "justification_given": bool(justification), "via_supervising_branch": via,
             "appointed_state": route.appointed_state, "filing": list(route.filing),
         },
@@ -175,6 +164,19 @@ def apply(
     db_session.flush()
     runtime.fire(db_session, instance, "submit", applicant, {}, registry=registry)
     return request
+
+
+def _assessment_year(db_session: Session, scheme: Scheme, today: Any) -> int:
+    from app.promotions.rounds import next_window
+
+    return next_window(scheme, today, db_session).assessment_year
+
+
+def _skip_needs(scheme: Scheme) -> dict[str, bool]:
+    """What the scheme's skip-level rule asks, for the guard that holds the workflow to it."""
+    rule = scheme.skip_level
+    return {"outstanding_contribution": bool(rule and rule.requires is not None),
+            "justification": bool(rule and rule.justification)}
 
 
 def request_of_instance(db_session: Session, instance_id: int) -> PromotionRequest | None:
@@ -195,9 +197,11 @@ def get_case(db_session: Session, *, request_id: int, viewer: Person
     """A case the viewer may see (the need-to-know rule of every instance), with its instance."""
     request = db_session.get(PromotionRequest, request_id)
     instance = db_session.get(WorkflowInstance, request.instance_id) if request else None
+    if instance is not None and not access.can_view(db_session, viewer, instance):
+        refuse_other_step(db_session, instance, viewer, runtime.get_registry())
     if request is None or instance is None or not (
             access.can_view(db_session, viewer, instance)):
-        raise NotFound("Promotion case {id} does not exist or is not visible to you.",
+        raise NotFound("Promotion application {id} does not exist or is not visible to you.",
                        id=request_id)
     return request, instance
 
@@ -243,27 +247,50 @@ def may_view_rounds(db_session: Session, viewer: Person) -> bool:
 
 @dataclass
 class QueueItem:
-    """A promotion case waiting on the reader."""
+    """A promotion case or an exit waiting on the reader."""
 
-    request: PromotionRequest
+    request: PromotionRequest | None
+    exit: ExitRequest | None
     instance: WorkflowInstance
     task: Task
     person: Person
     on_behalf_of_id: int | None
 
+    @property
+    def scheme(self) -> str:
+        """The scheme the case belongs to."""
+        return self.request.scheme if self.request else self.exit.scheme  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        """The case page, at the decision."""
+        if self.request is not None:
+            return f"/promotions/cases/{self.request.id}#decide"
+        return f"/promotions/exits/{self.exit.id}#decide"  # type: ignore[union-attr]
+
+    def what(self, scheme: Scheme, locale: str) -> str:
+        """What is asked for, in words: the title applied for, or the exit route."""
+        if self.request is not None:
+            title = scheme.title(self.request.target_title)
+            return pick_label(title.label, locale) if title else ""
+        route = scheme.exits.get(self.exit.route)  # type: ignore[union-attr]
+        return pick_label(route.label, locale) if route else ""
+
 
 def queue(db_session: Session, *, person: Person) -> list[QueueItem]:
-    """The approver's queue: promotion cases whose current step waits on this person."""
+    """The approver's queue: promotion cases and exits whose current step waits on them."""
+    from app.promotions.exits import exit_of_instance
     from app.tasks.service import my_tasks
 
     items = []
     for mine in my_tasks(db_session=db_session, person=person):
         request = request_of_instance(db_session, mine.instance.id)
-        if request is None:
+        exit_ = None if request else exit_of_instance(db_session, mine.instance.id)
+        if request is None and exit_ is None:
             continue
-        subject = db_session.get(Person, request.person_id)
+        subject = db_session.get(Person, (request or exit_).person_id)  # type: ignore[union-attr]
         assert subject is not None
-        items.append(QueueItem(request, mine.instance, mine.task, subject,
+        items.append(QueueItem(request, exit_, mine.instance, mine.task, subject,
                                mine.on_behalf_of_id))
     return items
 

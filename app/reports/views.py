@@ -12,9 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.assessments.wording import localise
 from app.errors import DomainError, NotAuthenticated, ValidationFailed
 from app.i18n import Message
 from app.org.models import Person
+from app.promotions import reach
+from app.promotions.presenters import round_label
+from app.promotions.schemes import schemes_of
+from app.promotions.service import may_view_rounds
 from app.reports import actions, exports, ics, lists, presenters, quarterly, service
 from app.reports.aging import BUCKETS
 from app.reports.params import Cursor, PlanFiltersDep, TaskFiltersDep
@@ -70,6 +75,7 @@ def dashboard(request: Request, db: ReportSessionDep, user: CurrentUser, locale:
     """The HR dashboard with a chart and a table for every number."""
     board = service.dashboard(db, viewer=user, unit_id=unit, round_id=round)
     focus = board.area.focus.id if board.area.focus else None
+    schemes = schemes_of(request.app.state.registry)
 
     def link(**params: Any) -> str:
         return "/reports/dashboard" + _query(**params)
@@ -83,13 +89,24 @@ def dashboard(request: Request, db: ReportSessionDep, user: CurrentUser, locale:
     panels = presenters.dashboard_panels(db, board, request.app.state.registry, locale, link,
                                          overdue_link, plans_link)
     return render(request, "reports/dashboard.html", {
+        "unrouted": _unrouted(db, user, request.app.state.registry, locale),
         "board": board, "panels": panels, "focus": board.area.focus,
         "trail": [(unit_name(u, locale), link(unit=u.id)) for u in board.area.trail],
-        "rounds": [(r.id, f"{r.scheme} {r.year}") for r in board.rounds],
+        "rounds": [(r.id, round_label(schemes.get(r.scheme), r.year, locale))
+                   for r in board.rounds],
         "round_id": board.promotion.round.id if board.promotion else None,
         "unit_label": unit_name(board.area.focus, locale) if board.area.focus else "",
         "overdue_url": overdue_link(), "plans_url": plans_link(),
     })
+
+
+def _unrouted(db: Session, user: Person, registry: Any, locale: str) -> list[str]:
+    """Steps that would wait on nobody for people in the reader's HR area (DOMAIN: no case
+    may stall silently)."""
+    if not may_view_rounds(db, user):
+        return []
+    gaps = reach.in_area(db, reach.check(db, registry), user)
+    return [localise(reach.describe(g, registry.vocabulary, locale), locale) for g in gaps]
 
 
 # --- Lists and their exports -----------------------------------------------------------------

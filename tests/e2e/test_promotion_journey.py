@@ -28,10 +28,11 @@ def make_a_private_finance_customer_manager(live: Live, employee_no: str) -> Non
 
 
 def act(page, trigger: str, **fields: str) -> None:  # noqa: ANN001
-    """From the case page, open the case's forms and take one action with its fields."""
-    page.locator("a.button.primary[href^='/instances/']").click()
-    page.wait_for_url(re.compile(r"/instances/\d+$"))
-    form = page.locator(f"#action-{trigger}")
+    """On the case page, take one action with its fields: the form stands beside the facts
+    the decision rests on (issue 15: the qualification facts beside the buttons)."""
+    decision = page.locator("section#decide")
+    assert "学历" in decision.inner_text() or "Highest education" in decision.inner_text()
+    form = decision.locator(f"#action-{trigger}")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
     form.locator("button[type=submit]").click()
@@ -69,10 +70,12 @@ def test_a_senior_promotion_goes_from_the_application_to_the_appointment_and_fil
     me.wait_for_url(re.compile(r"/promotions/cases/\d+$"))
     case_url = me.url
     case_page(me, case_url, shot, "applied", "分行私金部推荐")
+    assert me.locator("section#decide").count() == 0  # nothing for the applicant to do now
+    assert "办理此案" not in me.content() and "Act on this case" not in me.content()
 
     department = open_as("pf01", "zh-CN")
     department.goto("/promotions/queue")
-    department.locator(f"a[href='{case_url.removeprefix(live.url)}']").first.wait_for()
+    department.locator(f"a[href='{case_url.removeprefix(live.url)}#decide']").first.wait_for()
     shot(department, "queue-department")
     department.goto(case_url)
     act(department, "recommend", comment="业绩突出，同意推荐")

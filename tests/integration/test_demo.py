@@ -36,7 +36,7 @@ def test_demo_bank_has_people_in_every_role_and_plans_in_every_state(
     report = seed_demo(db, registry)
 
     assert report.created
-    assert 35 <= _count(db, Person) <= 45
+    assert 35 <= _count(db, Person) <= 50
     seats = set(db.exec(select(RoleAssignment.kind, RoleAssignment.name)))
     vocabulary = registry.vocabulary
     assert {("role", name) for name in vocabulary.roles} <= seats
@@ -117,7 +117,7 @@ def test_migrate_and_demo_commands_twice_give_one_demo_bank(var_dir: Path) -> No
     engine = make_engine(get_settings().database_url)
     try:
         with Session(engine) as session:
-            assert 35 <= _count(session, Person) <= 45
+            assert 35 <= _count(session, Person) <= 50
             assert _count(session, WorkflowInstance) >= len(EVERY_STATE_SHOWN)
     finally:
         engine.dispose()
@@ -136,3 +136,40 @@ def test_demo_command_refuses_a_production_database(
 
     assert result.exit_code == 1
     assert "refusing to add demo data to a production database" in result.stderr
+
+
+def test_demo_promotions_wait_at_every_step_of_every_route_and_every_step_reaches_someone(
+    db: Session, registry: Registry
+) -> None:
+    """Issue 15 item 9 and issue 18 item 6: a province level, a round open on the seeding day,
+    cases at every step of every scheme's routes (and exits), nobody missing anywhere."""
+    from app.promotions import reach
+    from app.promotions.models import FilingNotice, PromotionRound
+    from app.promotions.schemes import schemes_of
+
+    today = clock.today()
+    report = seed_demo(db, registry)
+
+    assert report.promotions >= 17
+    waiting = {(i.workflow, i.state) for i in db.exec(select(WorkflowInstance))}
+    workflows = {r.workflow for s in schemes_of(registry).values()
+                 for r in [*s.routes.values(), *s.exits.values()]}
+    for name in workflows:
+        spec = registry.files[name].spec
+        steps = {state for state, s in spec.states.items()
+                 if not s.terminal and state not in (spec.initial, "returned")}
+        assert steps <= {state for wf, state in waiting if wf == name}, name
+    assert any(state == "returned" for _, state in waiting)
+    assert db.exec(select(FilingNotice)).all()  # an appointed senior case filed to head office
+    rounds = list(db.exec(select(PromotionRound)))
+    assert any(r.opens_on <= today <= r.closes_on for r in rounds)
+    assert reach.check(db, registry) == []
+
+
+def test_demo_branches_have_staffing_figures_and_a_headcount(db: Session,
+                                                             registry: Registry) -> None:
+    from app.promotions.staffing_service import report
+
+    seed_demo(db, registry)
+    found = report(db, scheme="corporate_cm_2012", viewer=None, registry=registry)
+    assert {b.branch.code: b.quota.headcount for b in found.branches} == {"HZ": 12, "JC": 19}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +14,7 @@ from app.engine.models import Task, WorkflowInstance
 from app.org.models import Delegation
 from app.plans import service
 from app.plans.schemas import GapDraft
+from app.promotions.grades import hold_title
 from tests.factories import bank
 from tests.promotion_helpers import GOOD_FACTS, provincial_bank
 
@@ -120,7 +121,8 @@ def test_there_is_no_mailbox_outside_demo_mode(app, login, people) -> None:
 
 def test_promotion_case_is_hidden_from_colleagues(db, app, login, csrf) -> None:
     org = provincial_bank(db)
-    org.employee_b.grade = "cm"
+    hold_title(db, person=org.employee_b, scheme="bocom_private_finance_2002", title="cm",
+               on=date(2024, 1, 1))
     db.commit()
     clock.freeze(IN_PF_WINDOW)
     applicant = as_person(app, login, org.employee_b)

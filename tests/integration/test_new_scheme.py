@@ -13,6 +13,7 @@ from app import clock
 from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.errors import NotAllowed
+from app.promotions import grades
 from app.promotions import service as promotions
 from app.promotions.eligibility import eligibility
 from app.promotions.models import Appointment, FilingNotice
@@ -24,9 +25,31 @@ RURAL_SCHEME = """\
 scheme: rural_rm_2024
 label: {en: Rural bank relationship managers (2024), zh: 农商行客户经理（2024）}
 titles:
-  - {name: rm, label: {en: Relationship manager, zh: 客户经理}, tier: standard}
-  - {name: lead_rm, label: {en: Lead relationship manager, zh: 主办客户经理}, tier: standard}
+  - {name: rm, label: {en: Relationship manager, zh: 客户经理}, tier: standard, aliases: [协办]}
+  - {name: lead_rm, label: {en: Lead relationship manager, zh: 主办客户经理}, tier: standard,
+     aliases: [主办]}
   - {name: principal_rm, label: {en: Principal relationship manager, zh: 首席客户经理}, tier: top}
+skip_level:
+  rule: R.S
+  label: {en: One title at a time, zh: 逐级晋升}
+  source: 本行客户经理管理办法第十条
+  allowed: false
+  first_appointment: [rm, lead_rm]
+staffing:
+  rule: R.6
+  label: {en: Relationship managers per branch, zh: 客户经理编制}
+  second_level_kinds: [sub_branch, outlet]
+  per_unit: 3
+  volume_divisor: 300000000
+  rounding: ceil
+  uplift:
+    add: 2
+    at_least: 1
+    conditions:
+      - {figure: sme_credit_client_growth, label: {en: SME clients +5, zh: 小微客户新增5户},
+         gte: 5}
+  sme_credit_line: {gt: 1000000, lt: 10000000}
+  first_year: formula
 window: {opens: "06-01", closes: "06-15", assessment_year: current}
 facts:
   certified:
@@ -144,10 +167,10 @@ def test_a_scheme_added_as_yaml_runs_eligibility_and_a_request_without_code(
     found = eligibility(db, person=b.employee, scheme="rural_rm_2024", year=2026,
                         registry=rural)
     assert [v.title.name for v in found.eligible] == ["rm", "lead_rm"]
-    assert [c.rule for c in found.verdict("principal_rm").why_not] == ["R.3"]
+    assert [c.rule for c in found.verdict("principal_rm").why_not] == ["R.3", "R.S"]
 
     clock.freeze(datetime(2026, 5, 31, 9))
-    with pytest.raises(NotAllowed, match="2026-06-01 to 2026-06-15"):
+    with pytest.raises(NotAllowed, match="open on 2026-06-01 and close on 2026-06-15"):
         promotions.apply(db, scheme="rural_rm_2024", person=b.employee, applicant=b.manager_a,
                          target_title="rm", facts={"certified": True}, registry=rural)
     db.rollback()
@@ -167,7 +190,7 @@ def test_a_scheme_added_as_yaml_runs_eligibility_and_a_request_without_code(
     appointment = db.exec(select(Appointment)).one()
     assert (appointment.scheme, appointment.title, appointment.effective_from) == (
         "rural_rm_2024", "rm", date(2026, 6, 3))
-    assert b.employee.grade == "rm"
+    assert grades.title_on(db, person_id=b.employee.id, scheme="rural_rm_2024") == "rm"
     assert db.exec(select(FilingNotice)).all() == []  # only the top tier files
 
 
@@ -180,4 +203,53 @@ def test_a_block_of_the_new_scheme_cites_its_own_rule(db: Session, rural: Regist
     found = eligibility(db, person=b.employee, scheme="rural_rm_2024", year=2026,
                         registry=rural)
     assert found.eligible == []
-    assert {c.rule for v in found.titles for c in v.why_not} == {"R.B1"}
+    assert all("R.B1" in [c.rule for c in v.why_not] for v in found.titles)
+
+
+def test_new_titles_skip_level_and_a_staffing_formula_run_from_yaml_alone(
+    db: Session, rural: Registry
+) -> None:
+    """A fourth bank's titles (and aliases), its skip-level rule and its staffing parameters."""
+    from app.errors import ImportFailed
+    from app.org.importer import CsvTable, apply_people
+    from app.promotions.staffing_service import branch_quota
+    from app.promotions.titles import default_title_book
+
+    b = bank(db)
+    rural.sync(db)
+    people = CsvTable.from_records([{"employee_no": b.employee.employee_no, "name": "张三",
+                                     "org_unit_code": b.sub_a.code,
+                                     "titles": "rural_rm_2024:协办"}])
+    apply_people(db, people, titles=default_title_book(rural))
+    db.commit()
+    assert grades.title_on(db, person_id=b.employee.id, scheme="rural_rm_2024") == "rm"
+    with pytest.raises(ImportFailed) as caught:
+        apply_people(db, CsvTable.from_records([{
+            "employee_no": b.employee.employee_no, "name": "张三",
+            "org_unit_code": b.sub_a.code, "titles": "农商行客户经理（2024）:行长"}]),
+            titles=default_title_book(rural))
+    assert "'行长' is not a title of rural_rm_2024" in caught.value.rejected[0][1]
+    db.rollback()
+
+    quarters(db, b.employee, 2026, [1, 1, 1, 1])
+    found = eligibility(db, person=b.employee, scheme="rural_rm_2024", year=2026,
+                        registry=rural)
+    principal = found.verdict("principal_rm")
+    assert (principal.eligible, principal.skip_level) == (False, True)
+    assert [c.rule for c in principal.why_not] == ["R.S"]
+
+    scheme = rural_scheme(rural)
+    quota = branch_quota(db, scheme, b.branch_a, 2026, {
+        "asset_liability_size": 700_000_000, "sme_credit_lines_end": [2e6, 5e6, 9e6, 9.9e6,
+                                                                      10e6, 1e6]})
+    assert (quota.quota.base, quota.quota.volume) == (3, 3)  # 1 unit × 3; 7亿/3亿 rounded up
+    assert quota.quota.uplift == 0  # 4 SMEs (both ends exclusive): fewer than 5
+    quota = branch_quota(db, scheme, b.branch_a, 2026, {
+        "asset_liability_size": 700_000_000, "sme_credit_lines_end": [2e6] * 5})
+    assert (quota.quota.uplift, quota.quota.headcount) == (2, 5)
+
+
+def rural_scheme(registry: Registry):  # noqa: ANN201
+    from app.promotions.schemes import get_scheme
+
+    return get_scheme("rural_rm_2024", registry)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from app import clock
 from app.engine import runtime
 from app.engine.models import WorkflowInstance
 from app.promotions import service
+from app.promotions.grades import hold_title
 from tests.promotion_helpers import GOOD_FACTS, provincial_bank, quarters
 
 IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
@@ -19,7 +20,8 @@ IN_PF_WINDOW = datetime(2026, 3, 10, 10, 0)
 @pytest.fixture
 def org(db):
     b = provincial_bank(db)
-    b.employee_b.grade = "cm"
+    hold_title(db, person=b.employee_b, scheme="bocom_private_finance_2002", title="cm",
+               on=date(2024, 1, 1))
     db.commit()
     clock.freeze(IN_PF_WINDOW)
     return b
@@ -175,3 +177,96 @@ def test_head_office_sees_the_filing_notice_and_acknowledges_it(client, csrf, lo
                            data={"csrf_token": csrf(client)}, follow_redirects=False)
     assert response.status_code == 303
     assert client.get("/api/promotions/filings").json() == []
+
+
+# --- issue 15: promotion pages lead to the next action ---------------------------------------
+
+KEYS = ("bocom_private_finance_2002", "corporate_cm_2012", "bocom_post_grades",
+        "promotion_pf_senior", "promotion_pf_junior", "senior_cm", "assistant_cm", "grade_3",
+        "trainee", "chief_cm", "private_finance_department", "leadership_group")
+
+
+def visible(html: str) -> str:
+    """The text a person reads: no tags, attributes, scripts or styles."""
+    body = html.split("<main", 1)[-1]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_a_window_not_yet_open_says_when_it_opens_and_offers_no_form(client, csrf, login, db,
+                                                                     org) -> None:
+    clock.freeze(datetime(2026, 2, 20, 10))
+    login(client, org.employee_b)
+    mine = client.get("/promotions?lang=en")
+    private = mine.text[mine.text.index('id="scheme-bocom_private_finance_2002"'):]
+    assert "opens on Mar 1, 2026" in private and "closed" not in private.split("</section>")[0]
+    assert 'href="/promotions/apply?scheme=bocom_private_finance_2002"' not in mine.text
+    form = client.get("/promotions/apply?scheme=bocom_private_finance_2002&lang=en")
+    assert form.status_code == 200
+    assert 'action="/promotions/apply"' not in form.text
+    assert "This round opens on Mar 1, 2026 and closes on Mar 31, 2026." in form.text
+    refused = client.post("/promotions/apply", data={
+        "csrf_token": csrf(client), "scheme": "bocom_private_finance_2002",
+        "person_id": str(org.employee_b.id), "target_title": "senior_cm"})
+    assert refused.status_code == 403
+    assert client.get("/api/promotions/requests").json() == []
+
+
+def test_eligibility_reasons_are_plain_sentences_citing_the_rule(client, login, org) -> None:
+    login(client, org.employee)
+    en = visible(client.get("/promotions?lang=en").text)
+    assert "§3 Targets not met: only appoint lower or dismiss" in en
+    assert "No “Targets met” is recorded for 2025. So the rule does not apply." in en
+    assert "required" not in en and " = " not in en
+    org.employee.locale = "zh_CN"
+    zh = visible(client.get("/promotions?lang=zh_CN").text)
+    assert "2025年未记录“完成考核指标”。 因此本条不适用。" in zh
+    assert "要求 =" not in zh and "为 未录入" not in zh
+
+
+def test_the_decision_stands_beside_the_facts_and_only_for_whoever_may_take_it(
+    client, csrf, login, db, org
+) -> None:
+    login(client, org.employee_b)
+    case = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                     target_title="senior_cm", facts=GOOD_FACTS).json()
+    own = client.get(f"/promotions/cases/{case['id']}?lang=zh_CN")
+    assert 'id="decide"' not in own.text and "办理此案" not in own.text
+    assert "处理此申请" not in own.text
+    login(client, org.branch_pf)
+    page = client.get(f"/promotions/cases/{case['id']}?lang=zh_CN")
+    decide = page.text[page.text.index('id="decide"'):page.text.index("</section>",
+                                                                       page.text.index(
+                                                                           'id="decide"'))]
+    assert "处理此申请" in decide and "决定依据" in decide
+    assert "最高学历" in decide and "本科" in decide and 'id="action-recommend"' in decide
+    moved = client.post(f"/promotions/cases/{case['id']}/actions/recommend", data={
+        "csrf_token": csrf(client), "expected_version": str(case["version"] + 1),
+        "comment": "同意推荐"}, follow_redirects=False)
+    assert moved.status_code in (303, 409), moved.text
+    if moved.status_code == 409:  # the version on the page is the one to send back
+        version = re.search(r'name="expected_version" value="(\d+)"', page.text).group(1)
+        moved = client.post(f"/promotions/cases/{case['id']}/actions/recommend", data={
+            "csrf_token": csrf(client), "expected_version": version, "comment": "同意推荐"},
+            follow_redirects=False)
+    assert moved.status_code == 303
+    assert client.get(f"/api/promotions/requests/{case['id']}").json()["state"] == (
+        "leadership_check")
+
+
+def test_no_page_shows_an_internal_key(client, csrf, login, org) -> None:
+    login(client, org.employee_b)
+    case = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                     target_title="senior_cm", facts=GOOD_FACTS).json()
+    pages = ["/promotions", "/promotions/apply?scheme=bocom_private_finance_2002",
+             f"/promotions/cases/{case['id']}"]
+    for lang in ("en", "zh_CN"):
+        for path in pages:
+            text = visible(client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}").text)
+            assert not [k for k in KEYS if k in text], (path, lang)
+    login(client, org.branch_hr)
+    for path in ["/promotions/queue", "/promotions/rounds",
+                 f"/promotions/rounds/{client.get('/api/promotions/rounds').json()[0]['id']}",
+                 f"/promotions/cases/{case['id']}"]:
+        text = visible(client.get(path).text)
+        assert not [k for k in KEYS if k in text], path

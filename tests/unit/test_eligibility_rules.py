@@ -76,7 +76,7 @@ def test_four_level_1_quarters_without_the_achievement_flag_stop_at_senior(corpo
     assert "chief_cm" not in titles(result)
     assert why_not(result, "chief_cm") == ["A.1"]
     details = [localise(d, "en") for c in result.verdict("chief_cm").why_not for d in c.details]
-    assert details == ["2025: 'Major marketing achievement' is not recorded."]
+    assert details == ["In 2025, “Major marketing achievement” is not recorded."]
 
 
 def test_three_level_1_quarters_do_not_open_chief(corporate, book) -> None:
@@ -162,11 +162,18 @@ def test_missed_targets_block_promotion_in_every_scheme(schemes, book) -> None:
         assert "§3" in why_not(result, scheme.titles[-1].name)
 
 
-def test_titles_more_than_one_step_up_are_marked_skip_level(corporate, book) -> None:
-    current = corporate.title("assistant_cm")
-    result = evaluate(corporate, book, record([1, 1, 1, 1]), current)
-    skip = {v.title.name: v.skip_level for v in result.titles}
-    assert skip == {"cm": False, "senior_cm": True, "chief_cm": True}
+def test_titles_more_than_one_step_up_are_marked_skip_level_where_the_scheme_has_the_rule(
+    schemes, book
+) -> None:
+    """DOMAIN §3/§4 C: 越级高聘 is the private-finance scheme's; corporate titles are rated."""
+    private = schemes["bocom_private_finance_2002"]
+    result = evaluate(private, book, record([1, 1, 1, 1]), private.title("assistant_cm"))
+    assert {v.title.name: v.skip_level for v in result.titles} == {"cm": False,
+                                                                   "senior_cm": True}
+    corporate = schemes["corporate_cm_2012"]
+    result = evaluate(corporate, book, record([1, 1, 1, 1]), corporate.title("assistant_cm"))
+    assert {v.title.name: v.skip_level for v in result.titles} == {
+        "cm": False, "senior_cm": False, "chief_cm": False}
 
 
 def test_titles_at_or_below_the_current_one_are_not_offered(corporate, book) -> None:
@@ -180,7 +187,8 @@ def test_eligibility_reasons_cite_the_rule_and_what_was_found(corporate, book) -
     a2 = next(c for c in reasons if c.rule == "A.2")
     lines = [localise(d, "en") for d in a2.details]
     assert lines == ["Reading in use: At least two quarters at level 1.",
-                     "2025: 2 quarter(s) at level 1 or better (4 recorded); needed: at least 2."]
+                     "In 2025, 2 of 4 recorded quarter(s) were at level 1 or better.",
+                     "The rule asks for at least 2 such quarter(s)."]
 
 
 def test_post_grades_map_to_staff_grades(schemes) -> None:
@@ -255,3 +263,15 @@ def test_the_junior_private_finance_route_never_goes_to_the_supervising_branch(s
     assert scheme.routes["junior"].via_supervising_branch is None
     assert scheme.routes["junior"].filing == []
     assert scheme.routes["senior"].filing == ["role:head_office_filing@head_office"]
+
+
+def test_the_effective_client_block_covers_only_the_years_the_scheme_names(corporate, book):
+    """§4 A, LN-P6: the block may be limited to the scheme's years, not only shifted."""
+    missed = {"effective_client_target_met": False}
+    limited = corporate.model_copy(update={"blocks": [
+        b.model_copy(update={"years": b.years.model_copy(update={"from_": 2026, "to": 2027})})
+        if b.rule == "A.5" else b for b in corporate.blocks]})
+    found = evaluate(limited, book, record([1, 1, 1, 1], annual=missed), None)
+    assert "A.5" not in why_not(found, "cm")  # 2025 lies outside 2026–2027
+    found = evaluate(corporate, book, record([1, 1, 1, 1], annual=missed), None)
+    assert "A.5" in why_not(found, "cm")  # the shipped block covers 2012 on

@@ -16,9 +16,14 @@ BASE = """\
 scheme: broken_example
 label: {en: Example, zh: 示例}
 titles:
-  - {name: junior, label: {en: Junior, zh: 初级}, tier: junior}
+  - {name: junior, label: {en: Junior, zh: 初级}, tier: junior, aliases: [初]}
   - {name: senior, label: {en: Senior, zh: 高级}, tier: junior}
 window: {opens: "03-01", closes: "03-31"}
+skip_level:
+  rule: S.1
+  label: {en: Skip-level, zh: 越级}
+  requires: {fact: {name: outstanding_contribution, equals: true}}
+  first_appointment: [junior]
 facts:
   healthy: {type: bool, label: {en: Healthy, zh: 健康}}
 qualifications:
@@ -79,7 +84,36 @@ BROKEN = {
     "bad_strength": (("strength: hard", "strength: usually"),
                      "qualifications[0].strength: Input should be 'hard' or 'generally'"),
     "malformed_yaml": (("titles:\n", "titles: [\n"), "malformed YAML"),
+    "alias_names_two_titles": (("aliases: [初]", "aliases: [高级]"),
+                               "titles[1]: '高级' names both 'junior' and 'senior'"),
+    "first_appointment_unknown": (("first_appointment: [junior]",
+                                   "first_appointment: [chief]"),
+                                  "skip_level.first_appointment: unknown title 'chief'"),
+    "skip_level_unknown_fact": (("{fact: {name: outstanding_contribution, equals: true}}",
+                                 "{fact: {name: heroism, equals: true}}"),
+                                "skip_level.requires.fact.name: unknown fact 'heroism'"),
+    "block_years_backwards": (("when: {annual: {field: targets_met, equals: false}}}",
+                               "when: {annual: {field: targets_met, equals: false}},\n"
+                               "     years: {from: 2014, to: 2012}}"),
+                              "blocks[0].years: 'from' must not be after 'to'"),
 }
+
+
+def test_exits_and_staffing_are_checked_against_their_workflow(tmp_path: Path) -> None:
+    root = copy_workflows(tmp_path / "wf")
+    extra = BASE + """exits:
+  team: {workflow: promotion_nowhere, label: {en: Leaving, zh: 退出}, reasons: {a: {en: A, zh: 甲}}}
+staffing:
+  label: {en: Quota, zh: 编制}
+  volume_divisor: 0
+  sme_credit_line: {gte: 5, gt: 4}
+"""
+    (root / "promotion" / "scheme_example.yaml").write_text(extra, encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_schemes(root)
+    text = "\n".join(caught.value.problems)
+    assert "staffing.volume_divisor: Input should be greater than 0" in text
+    assert "give 'gte' or 'gt', not both" in text
 
 
 def test_the_shipped_schemes_load() -> None:

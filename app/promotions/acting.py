@@ -1,0 +1,64 @@
+"""Deciding on a promotion case or an exit from its own page: the actions the reader may take
+now (and only those), taken through the same instance service as every other page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.engine.models import WorkflowInstance
+from app.errors import InvalidTransition, NotAllowed, StaleInstance, ValidationFailed
+from app.i18n import Message
+from app.instances import presenters as instance_presenters
+from app.instances import service as instances
+from app.org.models import Person
+from app.web.forms import FormState
+from app.web.sessions import flash
+
+Rerender = Callable[[str | None, FormState, int], Response]
+
+
+def decision(db: Session, instance: WorkflowInstance, viewer: Person, locale: str,
+             registry: Any, form_trigger: str | None = None,
+             form_state: FormState | None = None) -> dict[str, Any]:
+    """The reader's actions on the case (empty when it is not theirs to act) and its history."""
+    view = instance_presenters.instance_view(db, instance, viewer, locale, registry,
+                                             form_trigger=form_trigger, form_state=form_state)
+    notice = form_state.message if form_state and form_trigger is None else ""
+    return {"actions": view.actions, "events": view.events, "version": view.version,
+            "notice": notice}
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def act_on_case(request: Request, db: Session, user: Person, gettext: Callable[[str], str],
+                form: dict[str, str], instance: WorkflowInstance, trigger: str, *, back: str,
+                rerender: Rerender) -> Response:
+    """Take one action from a case page's form; errors re-render the page with the input."""
+    spec = request.app.state.registry.compiled(db, instance.definition_id).spec
+    names = instance_presenters.payload_names(spec, trigger, instance.state)
+    values = {name: form[name] for name in names if name in form}
+    try:
+        result = instances.take_action(
+            db_session=db, person=user, instance_id=instance.id, trigger=trigger,
+            payload=values, expected_version=_int(form.get("expected_version")),
+            on_behalf_of_id=_int(form.get("on_behalf_of_id")))
+    except StaleInstance as exc:
+        db.rollback()
+        return rerender(None, FormState(message=exc.text(gettext)), 409)
+    except (ValidationFailed, InvalidTransition, NotAllowed) as exc:
+        db.rollback()
+        return rerender(trigger, FormState.from_error(exc, values, gettext), exc.status_code)
+    taken = spec.transition(trigger, result.from_state)
+    flash(request, Message("{action}: done. Now at “{state}”.", {
+        "action": dict(taken.label) if taken else trigger,
+        "state": dict(spec.states[result.to_state].label)}))
+    if not instances.still_visible(db_session=db, person=user, instance=result.instance):
+        return RedirectResponse("/tasks", status_code=303)
+    return RedirectResponse(back, status_code=303)
