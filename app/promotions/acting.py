@@ -18,6 +18,7 @@ from app.instances import service as instances
 from app.org.models import Person
 from app.web.forms import FormState
 from app.web.sessions import flash
+from app.web.templating import render
 
 Rerender = Callable[[str | None, FormState, int], Response]
 
@@ -31,6 +32,18 @@ def decision(db: Session, instance: WorkflowInstance, viewer: Person, locale: st
     notice = form_state.message if form_state and form_trigger is None else ""
     return {"actions": view.actions, "events": view.events, "version": view.version,
             "notice": notice}
+
+
+def case_response(request: Request, db: Session, user: Person, locale: str, *,
+                  template: str, view: dict[str, Any], instance: WorkflowInstance, base: str,
+                  form_trigger: str | None = None, form_state: FormState | None = None,
+                  status_code: int = 200) -> Response:
+    """A case page (promotion or exit) with the reader's decision and its action forms."""
+    registry = request.app.state.registry
+    return render(request, template, {
+        "case": view, "decision": decision(db, instance, user, locale, registry, form_trigger,
+                                           form_state),
+        "action_base": f"{base}/actions"}, status_code=status_code)
 
 
 def _int(text: str | None) -> int | None:

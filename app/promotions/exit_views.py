@@ -13,7 +13,7 @@ from app.errors import DomainError
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import Person
 from app.promotions import exits, presenters
-from app.promotions.acting import act_on_case, decision
+from app.promotions.acting import act_on_case, case_response
 from app.promotions.eligibility import current_title
 from app.promotions.schemes import get_scheme
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
@@ -101,14 +101,19 @@ def _exit_page(request: Request, db: Session, user: Person, locale: str, exit_id
                status_code: int = 200) -> Response:
     registry = request.app.state.registry
     found, instance = exits.get_exit(db, exit_id=exit_id, viewer=user)
+    spec = registry.compiled(db, instance.definition_id).spec
     view = presenters.exit_view(db, exit_=found, instance=instance,
-                                scheme=get_scheme(found.scheme, registry),
-                                spec=registry.compiled(db, instance.definition_id).spec,
+                                scheme=get_scheme(found.scheme, registry), spec=spec,
                                 vocabulary=registry.vocabulary, locale=locale)
-    return render(request, "promotions/exit.html", {
-        "case": view, "decision": decision(db, instance, user, locale, registry, form_trigger,
-                                           form_state),
-        "action_base": f"/promotions/exits/{exit_id}/actions"}, status_code=status_code)
+    if form_state is None:  # the approval's date starts as the one proposed
+        field = instance.context.get("effective_date_field", "effective_date")
+        form_trigger = next((t.trigger for t in spec.transitions_from(instance.state)
+                             if field in t.form), None)
+        form_state = FormState(values={field: found.proposed_date.isoformat()})
+    return case_response(request, db, user, locale, template="promotions/exit.html", view=view,
+                         instance=instance, base=f"/promotions/exits/{exit_id}",
+                         form_trigger=form_trigger, form_state=form_state,
+                         status_code=status_code)
 
 
 @router.get("/promotions/exits/{exit_id}")

@@ -11,15 +11,15 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.assessments.wording import RuleForbids, RuleRefused
-from app.engine import access, runtime
+from app.engine import runtime
 from app.engine.models import AuditEvent, WorkflowInstance
-from app.engine.steps import refuse_other_step
 from app.errors import InvalidTransition, NotAllowed, NotFound
 from app.i18n import N_, Message, pick_label
 from app.org.models import Person
 from app.promotions.eligibility import KIND_LABELS, application_kind, current_title
 from app.promotions.grades import add_grade
 from app.promotions.models import ExitRequest
+from app.promotions.route import visible_instance
 from app.promotions.schemes import ExitSpec, Scheme, get_scheme
 
 
@@ -129,10 +129,8 @@ def get_exit(db_session: Session, *, exit_id: int, viewer: Person
              ) -> tuple[ExitRequest, WorkflowInstance]:
     """An exit the viewer may see (the need-to-know rule of every case), with its instance."""
     exit_ = db_session.get(ExitRequest, exit_id)
-    instance = db_session.get(WorkflowInstance, exit_.instance_id) if exit_ else None
-    if instance is not None and not access.can_view(db_session, viewer, instance):
-        refuse_other_step(db_session, instance, viewer, runtime.get_registry())
-    if exit_ is None or instance is None or not access.can_view(db_session, viewer, instance):
+    instance = visible_instance(db_session, exit_.instance_id if exit_ else None, viewer)
+    if exit_ is None or instance is None:
         raise NotFound("Exit {id} does not exist or is not visible to you.", id=exit_id)
     return exit_, instance
 

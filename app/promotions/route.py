@@ -93,3 +93,19 @@ def route_steps(session: Session, *, spec: WorkflowSpec, instance: WorkflowInsta
             spec.states[current].terminal) else "not_reached")
         steps.append(RouteStep("filing", NOTICE_LABEL, list(filing), status, blocking=False))
     return steps
+
+
+def visible_instance(session: Session, instance_id: int | None,
+                     viewer: Any) -> WorkflowInstance | None:
+    """A case's instance if the viewer may see it; someone further down its route hears that
+    it is not at their step yet (409); anyone else gets None (it does not exist for them)."""
+    from app.engine import access, runtime
+    from app.engine.steps import refuse_other_step
+
+    instance = session.get(WorkflowInstance, instance_id) if instance_id else None
+    if instance is None:
+        return None
+    if not access.can_view(session, viewer, instance):
+        refuse_other_step(session, instance, viewer, runtime.get_registry())
+        return None
+    return instance

@@ -10,9 +10,8 @@ from sqlmodel import Session, col, select
 from app import clock
 from app.assessments.rules import rule_book
 from app.assessments.wording import RuleForbids, RuleRefused
-from app.engine import access, runtime
+from app.engine import runtime
 from app.engine.models import Task, TaskStatus, WorkflowInstance
-from app.engine.steps import refuse_other_step
 from app.errors import AlreadyDone, NotAllowed, NotFound
 from app.i18n import N_, Message, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -30,6 +29,7 @@ from app.promotions.eligibility import (
 )
 from app.promotions.models import ExitRequest, FilingNotice, PromotionRequest, PromotionRound
 from app.promotions.rounds import open_round
+from app.promotions.route import visible_instance
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import clean_facts, screen
 
@@ -196,11 +196,8 @@ def get_case(db_session: Session, *, request_id: int, viewer: Person
              ) -> tuple[PromotionRequest, WorkflowInstance]:
     """A case the viewer may see (the need-to-know rule of every instance), with its instance."""
     request = db_session.get(PromotionRequest, request_id)
-    instance = db_session.get(WorkflowInstance, request.instance_id) if request else None
-    if instance is not None and not access.can_view(db_session, viewer, instance):
-        refuse_other_step(db_session, instance, viewer, runtime.get_registry())
-    if request is None or instance is None or not (
-            access.can_view(db_session, viewer, instance)):
+    instance = visible_instance(db_session, request.instance_id if request else None, viewer)
+    if request is None or instance is None:
         raise NotFound("Promotion application {id} does not exist or is not visible to you.",
                        id=request_id)
     return request, instance

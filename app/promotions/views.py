@@ -13,7 +13,7 @@ from app.errors import DomainError, NotAllowed
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import Person
 from app.promotions import exits, presenters, rounds, service
-from app.promotions.acting import act_on_case, decision
+from app.promotions.acting import act_on_case, case_response
 from app.promotions.eligibility import add_round_needs, application_kind, eligibility
 from app.promotions.grades import titles_held
 from app.promotions.models import PromotionRequest
@@ -203,10 +203,10 @@ def _case_page(request: Request, db: Session, user: Person, locale: str, request
     view = presenters.case_view(db, request=found, instance=instance, scheme=scheme,
                                 spec=registry.compiled(db, instance.definition_id).spec,
                                 vocabulary=registry.vocabulary, locale=locale)
-    return render(request, "promotions/case.html", {
-        "case": view, "decision": decision(db, instance, user, locale, registry, form_trigger,
-                                           form_state),
-        "action_base": f"/promotions/cases/{request_id}/actions"}, status_code=status_code)
+    return case_response(request, db, user, locale, template="promotions/case.html", view=view,
+                         instance=instance, base=f"/promotions/cases/{request_id}",
+                         form_trigger=form_trigger, form_state=form_state,
+                         status_code=status_code)
 
 
 @router.get("/promotions/cases/{request_id}")

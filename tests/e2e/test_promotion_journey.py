@@ -110,3 +110,38 @@ def test_a_senior_promotion_goes_from_the_application_to_the_appointment_and_fil
     filing.locator("form[action^='/promotions/filings/'] button[type=submit]").first.click()
     filing.wait_for_load_state()
     shot(filing, "filing-acknowledged")
+
+
+def fits(page) -> bool:  # noqa: ANN001
+    """No sideways scrolling: the page is no wider than the phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_on_a_phone_hr_reads_the_staffing_quota_and_the_vice_president_decides_an_exit(
+        live: Live, open_as, shot) -> None:  # noqa: ANN001
+    """Issue 18 (staffing quota, exit route) and issue 15 (phones, the decision beside the
+    facts), at 390 px in both languages."""
+    live.sweep(datetime(2026, 3, 3, 10, 0))
+    for lang in ("zh_CN", "en"):
+        hr = open_as("hr01", "zh-CN" if lang == "zh_CN" else "en-US", width=390)
+        hr.goto(f"/promotions/staffing?branch=JC&lang={lang}")
+        hr.locator("#quota ol.quota-lines li").first.wait_for()
+        assert hr.locator("#quota ol.quota-lines li").count() >= 9
+        assert fits(hr), lang
+        shot(hr, f"staffing-{lang}")
+        vp = open_as("vp10", "zh-CN", width=390)
+        vp.goto(f"/promotions/queue?lang={lang}")
+        vp.locator("a[href^='/promotions/exits/']").first.click()
+        vp.wait_for_load_state()
+        decision = vp.locator("section#decide")
+        date_field = decision.locator("#action-approve [name=effective_date]")
+        assert date_field.input_value() == "2026-04-01"  # the proposed date, to confirm
+        assert ("退出原因" if lang == "zh_CN" else "Reason for leaving") in decision.inner_text()
+        assert fits(vp), lang
+        shot(vp, f"exit-decision-{lang}")
+    decision.locator("#action-approve [name=effective_date]").fill("2026-04-15")
+    decision.locator("#action-approve button[type=submit]").click()
+    vp.wait_for_load_state()
+    vp.locator("strong.state.closed").wait_for()
+    assert vp.locator("section#decide").count() == 0
+    shot(vp, "exit-approved")

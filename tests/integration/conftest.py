@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from app.config import get_settings
 from app.engine.registry import Registry
 from tests.conftest import IN_CI, PG_ADMIN_URL
 from tests.directory_server import TestDirectory, slapd_missing
@@ -75,3 +77,14 @@ def scratch_pg(pg_database_url: str) -> Iterator[LocalCluster]:
     cluster = _cluster_or_skip(create_scratch, "scratch cluster")
     yield cluster
     cluster.remove()
+
+
+@pytest.fixture
+def cli_database(engine, database_url: str, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+                 tmp_path: Path) -> Iterator[None]:
+    """Settings of CLI commands pointing at the test database (the `stepwise` commands)."""
+    monkeypatch.setenv("STEPWISE_DATABASE_URL", database_url)
+    monkeypatch.setenv("STEPWISE_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -5,16 +5,12 @@ the organisation; a step that would wait on nobody is named with its unit, by
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.assessments.wording import localise
 from app.cli import app as cli
-from app.config import get_settings
 from app.engine.registry import Registry
 from app.promotions import reach
 from tests.factories import bank
@@ -58,16 +54,6 @@ def test_a_role_nobody_holds_names_the_unit_where_it_is_missing(db, registry) ->
     found = gaps_for(db, registry, "promotion_post_grade", "qualification_review")
     assert found and all(g.why == "no_holder" for g in found)
     assert {g.unit.name for g in found} >= {"甲分行", "乙分行"}
-
-
-@pytest.fixture
-def cli_database(engine, database_url: str, monkeypatch: pytest.MonkeyPatch,
-                 tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("STEPWISE_DATABASE_URL", database_url)
-    monkeypatch.setenv("STEPWISE_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_workflows_check_org_reports_the_step_and_the_unit(db, cli_database) -> None:

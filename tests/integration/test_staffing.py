@@ -4,15 +4,11 @@ headcount explained line by line and rolled up; only HR of the area sees it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.config import get_settings
 from app.org import service as org_service
 from app.org.models import UnitKind
 from tests.factories import bank
@@ -113,16 +109,6 @@ def test_the_hr_page_shows_the_lines_and_keeps_figures_entered_in_wan_yuan(clien
     assert "年初 0 户，年末 2 户" in saved.text  # 600 and 2000 万元 are SMEs, 3000 is not
     assert "corporate_cm_2012" not in saved.text.split("<main", 1)[1].replace(
         'value="corporate_cm_2012"', "").replace("scheme=corporate_cm_2012", "")
-
-
-@pytest.fixture
-def cli_database(engine, database_url: str, monkeypatch: pytest.MonkeyPatch,
-                 tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("STEPWISE_DATABASE_URL", database_url)
-    monkeypatch.setenv("STEPWISE_VAR_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_cli_prints_each_line_and_the_total(db, org, cli_database) -> None:
