@@ -24,6 +24,7 @@ class CaseContent:
     kind: str  # "plan" or "promotion"
     url: str
     plan: dict[str, Any] | None = None  # plans.signing.summary
+    decides_review: bool = False  # the decision is on the plan's period-end review
     promotion: dict[str, Any] | None = None  # promotions.presenters.case_view
 
 
@@ -32,7 +33,8 @@ def case_content(db: Session, instance: WorkflowInstance, locale: str,
     """The plan or application a case carries, in the reader's language (None: neither)."""
     plan = signing.plan_for_instance(db, instance)
     if plan is not None:
-        return CaseContent("plan", f"/plans/{plan.id}", plan=signing.summary(db, plan, locale))
+        return CaseContent("plan", f"/plans/{plan.id}", plan=signing.summary(db, plan, locale),
+                           decides_review=instance.state in signing.REVIEW_DECISIONS)
     request = db.exec(select(PromotionRequest).where(
         PromotionRequest.instance_id == instance.id)).first()
     if request is None:

@@ -61,7 +61,7 @@ class Guide:
 
     card: str  # stage, sign, begin, progress, check, review, assess, decide, act, waiting, ended
     title: str
-    form: str = ""  # the form the card holds ("action-sign", "checkpoint-3-progress", "review")
+    form: str = ""  # the form the card holds ("checkpoint-3-progress", "review-form")
     triggers: list[str] = field(default_factory=list)  # workflow actions inside the card
     checkpoint: Checkpoint | None = None
     waiting: list[Waiting] = field(default_factory=list)
@@ -190,7 +190,7 @@ def guide(db: Session, *, plan: ImprovementPlan, instance: WorkflowInstance, vie
         return g
 
     def review_card() -> Guide:
-        g.card, g.form, g.review_started = "review", worklist.REVIEW_FORM, True
+        g.card, g.form, g.review_started = "review", worklist.REVIEW_FORM_ID, True
         g.triggers = [t for t in ("submit_review",) if t in actions]
         g.title = gettext(worklist.STATE_WORK["in_progress"])
         g.open_sections.add("review")

@@ -11,11 +11,13 @@ from sqlmodel import Session, select
 from app.engine.models import SignOff, WorkflowInstance
 from app.i18n import gettext_for
 from app.org.models import Person
-from app.plans import content, forms
+from app.plans import content, forms, review
 from app.plans.models import ImprovementPlan
+from app.plans.presenters import review_view
 from app.web.labels import person_name
 
 SHORT_HASH = 12  # hex digits shown beside the version; the written plan prints all 64
+REVIEW_DECISIONS = ("under_review", "hr_decision")  # states that decide on the review
 
 
 def _day(value: Any) -> date | None:
@@ -72,6 +74,7 @@ def summary(db: Session, plan: ImprovementPlan, locale: str) -> dict[str, Any]:
         "steps": [{**s, "due_on": _day(s.get("due_on"))} for s in document.get("steps", [])],
         "signed_by": [{"name": person_name(p, locale), "meaning": s.meaning, "at": s.at,
                        "disagreement": s.disagreement} for s, p in signed],
+        "review": review_view(review.load(db, plan.id)),
         "print_url": f"/plans/{plan.id}/print",
         "plan_url": f"/plans/{plan.id}",
     }

@@ -28,7 +28,8 @@ STATE_WORK = {
     "under_review": N_("Assess the period-end review"),
     "hr_decision": N_("Decide how the plan goes on after cycle {cycle}"),
 }
-REVIEW_FORM = "review"  # the review form and the submit-for-review action, shown together
+REVIEW_FORM = "review"  # `?do=review`: the review form and the submit-for-review action together
+REVIEW_FORM_ID = "review-form"
 
 
 @dataclass
@@ -36,7 +37,7 @@ class PlanWork:
     """One task in words: what to do, and the form that does it."""
 
     what: str
-    form: str  # "action-sign", "checkpoint-12-progress", "review", …
+    form: str  # the form's id on the page: "action-sign", "checkpoint-12-progress", …
     url: str
 
 
@@ -78,7 +79,8 @@ def describe(task: Task, plan: ImprovementPlan, spec: WorkflowSpec,
                         f"action-{t.trigger if t else 'sign'}",
                         f"{base}?do=action-{t.trigger if t else 'sign'}")
     if task.state == "in_progress":
-        return PlanWork(gettext(STATE_WORK["in_progress"]), REVIEW_FORM, f"{base}?do={REVIEW_FORM}")
+        return PlanWork(gettext(STATE_WORK["in_progress"]), REVIEW_FORM_ID,
+                        f"{base}?do={REVIEW_FORM}")
     form = f"action-{t.trigger}" if t else ""
     if task.state in STATE_WORK:
         what = gettext(STATE_WORK[task.state]).format(cycle=plan.cycle)
