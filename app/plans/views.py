@@ -192,6 +192,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
                       for c in doc["checkpoints"]},
             "review": forms.review_header_fields(builder("review", doc["review"] or {})),
         },
+        "review_prefill": review_prefill(doc),
         "form_errors": state.errors if state else {},
         "review_errors": state.errors if state and form_id == "review" else {},
         "review_values": state.values if state and form_id == "review" else {},
@@ -484,6 +485,16 @@ def check(plan_id: int, checkpoint_id: int, request: Request, db: SessionDep,
 
     return _handle(request, db, user, locale, gettext, plan_id,
                    f"checkpoint-{checkpoint_id}-check", form, work, Message("Check saved."))
+
+
+def review_prefill(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A new review starts from the plan: its goal as the first indicator, its steps as the
+    measures taken (the employee fills in the actual figures and results)."""
+    details = doc["details"]
+    indicators = [{"indicator": details["goal_metric"], "unit": details["goal_unit"],
+                   "plan_value": details["goal_target"]}] if details["goal_metric"] else []
+    return {"indicators": indicators,
+            "measures": [{"measure": s["description"]} for s in doc["steps"]]}
 
 
 def review_draft(form: dict[str, str]) -> ReviewDraft:
