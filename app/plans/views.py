@@ -262,10 +262,14 @@ def print_page_css(*, title: str, version: str, pages: str) -> str:
 
 def _handle(request: Request, db: Session, user: Person, locale: str,
             gettext: Callable[[str], str], plan_id: int, form_id: str, values: dict[str, str],
-            work: Callable[[], Any], done: Message) -> Response:
-    """Run one edit; on a domain error show the same page with the input and the errors."""
+            work: Callable[[], Any], done: Message | Callable[[Any], Message]) -> Response:
+    """Run one edit; on a domain error show the same page with the input and the errors.
+
+    After an action or a checkpoint the page opens at the top, where the next action now
+    stands; after an edit of the content it returns to the form, ready for the next entry.
+    """
     try:
-        work()
+        result = work()
     except DomainError as exc:
         if isinstance(exc, NotAuthenticated | NotFound):
             raise
@@ -273,8 +277,10 @@ def _handle(request: Request, db: Session, user: Person, locale: str,
         return plan_page(request, db, user, locale, plan_id, form_id=form_id,
                          state=FormState.from_error(exc, values, gettext),
                          status_code=exc.status_code)
-    flash(request, done)
-    return RedirectResponse(f"/plans/{plan_id}#{form_id}", status_code=303)
+    flash(request, done if isinstance(done, Message) else done(result))
+    moved_on = form_id.startswith(("action-", "checkpoint-"))
+    return RedirectResponse(f"/plans/{plan_id}" if moved_on else f"/plans/{plan_id}#{form_id}",
+                            status_code=303)
 
 
 def _fields(form: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
@@ -442,12 +448,20 @@ def act(plan_id: int, trigger: str, request: Request, db: SessionDep, user: Curr
     spec = request.app.state.registry.compiled(db, instance.definition_id).spec
     names = instance_presenters.payload_names(spec, trigger, instance.state)
     values = {n: form[n] for n in names if n in form}
+
+    def done(result: Any) -> Message:
+        if not result.completed:
+            return Message("Your signature is recorded; others still need to sign.")
+        return Message("{action}: done. The plan is now “{state}”.", {
+            "action": instance_presenters.verb_label(spec, trigger, result.from_state, locale),
+            "state": instance_presenters.state_label(spec, result.to_state, locale)})
+
     return _handle(request, db, user, locale, gettext, plan_id, f"action-{trigger}", values,
                    lambda: service.act_on(db, plan=plan, instance=instance, actor=user,
                                           trigger=trigger, payload=values,
                                           expected_version=_version(form),
                                           on_behalf_of_id=_int(form.get("on_behalf_of_id"))),
-                   Message("Done."))
+                   done)
 
 
 @router.post("/plans/{plan_id}/checkpoints/{checkpoint_id}/progress")
