@@ -53,6 +53,7 @@ class ActionView:
     sign_off: bool
     fields: list[FieldView]
     message: str = ""
+    optional: bool = False  # a side action (send back, cancel), never the case's next step
 
 
 @dataclass
@@ -290,6 +291,7 @@ def instance_view(
             on_behalf_of_id=action.on_behalf_of_id,
             on_behalf_of_name=person_name(people.get(action.on_behalf_of_id), locale),
             sign_off=action.sign_off is not None, fields=fields, message=state.message,
+            optional=t.optional,
         ))
     visited = [s for e in trail for s in (e.from_state, e.to_state) if s]
     view.route = route_view(spec, instance.state, instance.context or {}, visited, locale)

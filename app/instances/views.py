@@ -49,7 +49,7 @@ def instance_page(
     diagram = Markup(diagram_svg(compiled, locale, instance.state))  # noqa: S704 - Graphviz SVG
     return render(request, "instances/detail.html", {
         "view": view, "diagram": diagram, "notice": notice,
-        "content": case_content(db, instance, locale, registry),
+        "content": case_content(db, instance, locale, registry), "requested_trigger": first,
     }, status_code=status_code)
 
 

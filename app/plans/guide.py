@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -120,7 +120,8 @@ def _waiting(view: InstanceView, tasks: dict[int, Task], plan: ImprovementPlan,
         work = worklist.describe(task, plan, spec, checkpoints.get(task.ref), view.subject_name,
                                  locale)
         out.append(Waiting(t.who, work.what, t.since, t.due_at, t.overdue))
-    return out
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return sorted(out, key=lambda w: (w.due_at is None, w.due_at or w.since or earliest))
 
 
 def guide(db: Session, *, plan: ImprovementPlan, instance: WorkflowInstance, view: InstanceView,
