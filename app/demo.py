@@ -460,6 +460,13 @@ def _branch_hr(session: Session, subject: Person) -> Person:
     return _person(session, "hr03" if unit.code.startswith("HZ") else "hr02")
 
 
+def play_scenario(session: Session, registry: Registry, scenario: Scenario,
+                  today: datetime) -> None:
+    """Play one demo plan for any person (tests use it to put a plan in a given state); the
+    clock is left at the plan's last action."""
+    _play(session, _driver(session, registry), scenario, today)
+
+
 def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: datetime) -> None:
     """Open the plan and take it as far as the scenario says, each action at its own time."""
     subject = _person(session, scenario.subject)

@@ -134,7 +134,8 @@ class TransitionSpec(Strict):
     """An action: who may take it from which states, what it needs, and where it leads."""
 
     trigger: Annotated[str, Field(pattern=NAME_RE, max_length=60)]
-    label: Labels
+    label: Labels  # what happened, as the history says it ("Gap recorded")
+    verb: Labels | None = None  # what the button does ("Submit the gaps"); the label if absent
     source: str | list[str]
     dest: str | None = None
     routes: list[Route] = []
@@ -146,6 +147,16 @@ class TransitionSpec(Strict):
     style: Literal["primary", "secondary", "danger"] = "primary"
 
     _labels = field_validator("label")(_require_both_languages)
+
+    @field_validator("verb")
+    @classmethod
+    def _verb_in_both_languages(cls, verb: dict[str, str] | None) -> dict[str, str] | None:
+        return None if verb is None else _require_both_languages(verb)
+
+    @property
+    def button(self) -> dict[str, str]:
+        """The words on the action's button: its verb, else its label."""
+        return dict(self.verb or self.label)
 
     @model_validator(mode="after")
     def _dest_or_routes(self) -> TransitionSpec:

@@ -10,11 +10,12 @@ from sqlmodel import Session, select
 
 from app import clock
 from app.engine import runtime
-from app.engine.definitions import SignOffSpec, WorkflowSpec
-from app.engine.models import WorkflowInstance
+from app.engine.definitions import SignOffSpec, TransitionSpec, WorkflowSpec
+from app.engine.models import Task, WorkflowInstance
 from app.engine.registry import Registry
 from app.i18n import N_, gettext_for, pick_label
 from app.instances import service
+from app.instances.route import RouteView, route_view
 from app.org.models import OrgUnit, Person
 from app.web.forms import FieldView, FormState, spec_field
 from app.web.labels import person_name, seat_label, unit_name
@@ -53,6 +54,7 @@ class ActionView:
     sign_off: bool
     fields: list[FieldView]
     message: str = ""
+    optional: bool = False  # a side action (send back, cancel), never the case's next step
 
 
 @dataclass
@@ -77,6 +79,8 @@ class EventView:
     prev_hash: str = ""
     hash: str = ""
     sealed_at: str = ""
+    count: int = 1  # repeated edits by one person, shown once ("Causes changed ×3")
+    first_at: datetime | None = None
 
 
 @dataclass
@@ -90,6 +94,10 @@ class TaskView:
     who: str
     due_at: datetime | None
     overdue: bool
+    since: datetime | None = None
+    assignee_id: int | None = None
+    actor_expr: str = ""
+    ref: str = ""
 
 
 @dataclass
@@ -113,6 +121,12 @@ class InstanceView:
     events: list[EventView] = field(default_factory=list)
     tasks: list[TaskView] = field(default_factory=list)
     actions: list[ActionView] = field(default_factory=list)
+    route: RouteView = field(default_factory=RouteView)
+
+    @property
+    def history(self) -> list[EventView]:
+        """The timeline as a person reads it: one person's repeated edits in a row shown once."""
+        return grouped_history(self.events)
 
 
 def sealed_at(at: datetime) -> str:
@@ -157,6 +171,41 @@ def action_label(spec: WorkflowSpec, trigger: str, locale: str) -> str:
         return gettext_for(locale)(SPECIAL_TRIGGERS[trigger])
     found = spec.transition(trigger)
     return pick_label(found.label, locale) if found else trigger
+
+
+def verb_label(spec: WorkflowSpec, trigger: str, state: str | None, locale: str) -> str:
+    """The words on an action's button: its verb from the workflow file, else its label."""
+    found = (spec.transition(trigger, state) if state else None) or spec.transition(trigger)
+    return pick_label(found.button, locale) if found else action_label(spec, trigger, locale)
+
+
+def task_transition(spec: WorkflowSpec, task: Task) -> TransitionSpec | None:
+    """The action an open task waits for: the step's own action for the task's actor."""
+    for t in spec.transitions_from(task.state) if task.state in spec.states else []:
+        if t.optional:
+            continue
+        if task.kind == "sign_off":
+            if t.sign_offs and (not task.actor_expr
+                                or any(s.signer == task.actor_expr for s in t.sign_offs)):
+                return t
+        elif not t.sign_offs and (not task.actor_expr or task.actor_expr in t.actors):
+            return t
+    return None
+
+
+def grouped_history(events: list[EventView]) -> list[EventView]:
+    """Consecutive edits of the same kind by the same person folded into one line with a count."""
+    out: list[EventView] = []
+    for e in events:
+        last = out[-1] if out else None
+        if (last is not None and e.trigger.startswith("edit_") and e.trigger == last.trigger
+                and (e.actor_id, e.on_behalf_of_id) == (last.actor_id, last.on_behalf_of_id)
+                and not e.comment and not last.comment):
+            out[-1] = EventView(**{**last.__dict__, "at": e.at, "count": last.count + 1,
+                                   "first_at": last.first_at or last.at})
+            continue
+        out.append(e)
+    return out
 
 
 def sign_off_fields(slot: SignOffSpec, locale: str, state: FormState) -> list[FieldView]:
@@ -264,6 +313,7 @@ def instance_view(
         view.tasks.append(TaskView(
             id=t.id, state=t.state, state_label=state_label(spec, t.state, locale), kind=t.kind,
             who=who, due_at=t.due_at, overdue=t.due_at is not None and t.due_at < now,
+            since=t.created_at, assignee_id=t.assignee_id, actor_expr=t.actor_expr, ref=t.ref,
         ))
     for action in actions:
         t = action.transition
@@ -272,9 +322,12 @@ def instance_view(
         if action.sign_off is not None:
             fields += sign_off_fields(action.sign_off, locale, state)
         view.actions.append(ActionView(
-            trigger=t.trigger, label=pick_label(t.label, locale), style=t.style,
+            trigger=t.trigger, label=pick_label(t.button, locale), style=t.style,
             on_behalf_of_id=action.on_behalf_of_id,
             on_behalf_of_name=person_name(people.get(action.on_behalf_of_id), locale),
             sign_off=action.sign_off is not None, fields=fields, message=state.message,
+            optional=t.optional,
         ))
+    visited = [s for e in trail for s in (e.from_state, e.to_state) if s]
+    view.route = route_view(spec, instance.state, instance.context or {}, visited, locale)
     return view

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -10,6 +12,7 @@ from sqlmodel import Session
 from app.errors import InvalidTransition, StaleInstance, ValidationFailed
 from app.i18n import Message
 from app.instances import presenters, service
+from app.instances.content import case_content
 from app.org.models import Person
 from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FormState
@@ -24,27 +27,33 @@ router = APIRouter(include_in_schema=False)
 def instance_page(
     request: Request, db: Session, user: Person, locale: str, instance_id: int, *,
     form_trigger: str | None = None, form_state: FormState | None = None, notice: str = "",
-    status_code: int = 200,
+    status_code: int = 200, requested: str | None = None,
 ) -> Response:
-    """Render the instance page, optionally refilling one action's form after an error."""
+    """Render the instance page led by the viewer's actions beside the content they decide on;
+    `requested` (a form id from My work) comes first; after an error one form is refilled."""
     registry = request.app.state.registry
     instance = service.get_visible(db_session=db, person=user, instance_id=instance_id)
     view = presenters.instance_view(db, instance, user, locale, registry,
                                     form_trigger=form_trigger, form_state=form_state)
     if form_state and form_state.message and form_trigger not in {a.trigger for a in view.actions}:
         notice = notice or form_state.message
+    first = form_trigger or (requested or "").removeprefix("action-")
+    view.actions.sort(key=lambda a: a.trigger != first)  # stable: the rest keep their order
     compiled = registry.compiled(db, instance.definition_id)
     diagram = Markup(diagram_svg(compiled, locale, instance.state))  # noqa: S704 - Graphviz SVG
-    return render(request, "instances/detail.html",
-                  {"view": view, "diagram": diagram, "notice": notice}, status_code=status_code)
+    return render(request, "instances/detail.html", {
+        "view": view, "diagram": diagram, "notice": notice,
+        "content": case_content(db, instance, locale, registry), "requested_trigger": first,
+    }, status_code=status_code)
 
 
 @router.get("/instances/{instance_id}")
 def show(
-    instance_id: int, request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
+    instance_id: int, request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
+    do: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9_-]+$")] = None,
 ) -> Response:
-    """The instance page."""
-    return instance_page(request, db, user, locale, instance_id)
+    """The instance page; `do` names the action to put first (My work links to it)."""
+    return instance_page(request, db, user, locale, instance_id, requested=do)
 
 
 @router.post("/instances/{instance_id}/actions/{trigger}")

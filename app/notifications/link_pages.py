@@ -12,11 +12,13 @@ from sqlmodel import Session
 from app import clock
 from app.errors import InvalidTransition, StaleInstance, TokenExpired, ValidationFailed
 from app.i18n import pick_label
+from app.instances.content import case_content
 from app.instances.presenters import (
     action_label,
     payload_names,
     sign_off_fields,
     state_label,
+    verb_label,
 )
 from app.notifications import action_links
 from app.notifications.action_links import LinkStatus, LinkView
@@ -96,6 +98,10 @@ def _page(request: Request, db: Session, view: LinkView, user: Person | None, lo
           done: bool = False) -> Response:
     ctx = _context(db, view, user, locale, form_state)
     ctx.update(token=token, done=done, login_url=f"/login?next={quote('/act/' + token)}")
+    if view.instance is not None and view.spec is not None and view.link is not None:
+        # the content being signed or decided stands beside the button (templates/notifications)
+        ctx.update(verb=verb_label(view.spec, view.link.trigger, view.link.state, locale),
+                   content=case_content(db, view.instance, locale, request.app.state.registry))
     code = status_code or STATUS_CODES.get(view.status, 410)
     response = render(request, "notifications/act.html", ctx, status_code=code)
     response.headers.update(PRIVATE_HEADERS)

@@ -14,6 +14,7 @@ from app.engine.registry import CompiledWorkflow
 from app.i18n import gettext_for, pick_label
 from app.org.models import Person
 from app.plans import checkpoints, content, review, service
+from app.plans.forms import BALANCE_KINDS
 from app.plans.guards import plan_problems
 from app.plans.models import ImprovementPlan
 
@@ -24,6 +25,25 @@ def _iso(value: Any) -> Any:
 
 def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: _iso(v) for k, v in obj.model_dump().items() if k not in skip}
+
+
+def review_view(bundle: review.ReviewBundle | None) -> dict[str, Any] | None:
+    """The period-end review as plain data, each indicator with its completion."""
+    if bundle is None:
+        return None
+    return {
+        **_row(bundle.review),
+        "indicators": [{**_row(r), "completion": review.rules.completion(r),
+                        "behind": review.rules.behind_time_target(r),
+                        "balance_label": BALANCE_KINDS.get(r.balance_kind, r.balance_kind)}
+                       for r in bundle.indicators],
+        "measures": [_row(r) for r in bundle.measures],
+        "trainings": [_row(r) for r in bundle.trainings],
+        "problems": [{**_row(r), "indicator": next(
+            (i.indicator for i in bundle.indicators if i.id == r.indicator_id), "")}
+            for r in bundle.problems],
+        "targets": [_row(r) for r in bundle.targets],
+    }
 
 
 def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: str,
@@ -78,18 +98,7 @@ def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: st
             {**_row(p), "evidence": [_row(e, skip=("data",)) for e in evidence[p.id]]}
             for p in points
         ],
-        "review": None if bundle is None else {
-            **_row(bundle.review),
-            "indicators": [{**_row(r), "completion": review.rules.completion(r),
-                            "behind": review.rules.behind_time_target(r)}
-                           for r in bundle.indicators],
-            "measures": [_row(r) for r in bundle.measures],
-            "trainings": [_row(r) for r in bundle.trainings],
-            "problems": [{**_row(r), "indicator": next(
-                (i.indicator for i in bundle.indicators if i.id == r.indicator_id), "")}
-                for r in bundle.problems],
-            "targets": [_row(r) for r in bundle.targets],
-        },
+        "review": review_view(bundle),
         "problems": problems,
         "may_edit": may_edit,
         "actions": [

@@ -12,21 +12,24 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile  # what request.form() gives
 
+from app import clock
 from app.dossier.builder import may_export
 from app.errors import DomainError, NotAuthenticated, NotFound
-from app.i18n import Message, pick_label
+from app.i18n import Message, gettext_for, pick_label
 from app.instances import presenters as instance_presenters
+from app.instances import service as instance_service
 from app.org.models import Person
-from app.org.service import supervisor_chain
 from app.plans import (
     checkpoints,
     content,
     difference,
     forms,
+    guide,
     outcomes,
     presenters,
     review,
     service,
+    signing,
 )
 from app.plans.api_presenters import outcome_out
 from app.plans.schemas import (
@@ -135,8 +138,10 @@ def create_plan(request: Request, db: SessionDep, user: CurrentUser, locale: Loc
 
 def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id: int, *,
               form_id: str | None = None, state: FormState | None = None,
-              status_code: int = 200, log_view: bool = False) -> Response:
-    """The plan page; `state` refills the form `form_id` after an error."""
+              status_code: int = 200, log_view: bool = False, requested: str | None = None,
+              edit: bool = False) -> Response:
+    """The plan page, led by the viewer's next action (`requested`: a form named by My work or
+    a link); `state` refills the form `form_id` after an error."""
     plan, instance = service.get_plan_and_instance(db, plan_id=plan_id, viewer=user,
                                                    log_view=log_view)
     registry = request.app.state.registry
@@ -155,14 +160,19 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
     owners = {str(pid): person_name(p, locale) for pid, p in people.items()}
     versions = service.versions(db, plan=plan)
     diff = difference.diff(versions[-2], versions[-1], locale) if len(versions) > 1 else []
-    is_employee = user.id == plan.employee_id
-    is_supervisor = any(b.id == user.id for b in supervisor_chain(db, people[plan.employee_id])[:1])
+    points = checkpoints.of_plan(db, plan.id)
+    steer = guide.guide(db, plan=plan, instance=instance, view=view, spec=compiled.spec,
+                        viewer=user, doc=doc, points=points,
+                        tasks=instance_service.open_tasks(db_session=db, instance=instance),
+                        today=clock.today(), locale=locale, requested=form_id or requested,
+                        edit=edit)
     return render(request, "plans/detail.html", {
-        "doc": doc, "view": view, "plan": plan, "form_id": form_id,
+        "doc": doc, "view": view, "plan": plan, "form_id": form_id, "guide": steer,
+        "summary": signing.summary(db, plan, locale) if steer.shows_content else None,
+        "next_plan_id": (instance.context or {}).get("next_plan_id"),
         "message": state.message if state else "",
         "diagram": Markup(diagram_svg(compiled, locale, instance.state)),  # noqa: S704
         "owners": owners, "versions": versions, "diff": diff,
-        "is_employee": is_employee, "is_supervisor": is_supervisor,
         "may_export_dossier": may_export(db, viewer=user, plan=plan),
         "catalogue": content.cause_catalogue(),
         "labels": {"sources": forms.SOURCES, "sides": forms.SIDES, "natures": forms.NATURES,
@@ -191,6 +201,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
         },
         "outcome": outcome_out(db, plan, instance, user, compiled.spec, locale),
         "outcome_values": state.values if state and form_id == "outcome" else {},
+        "review_prefill": review_prefill(doc),
         "form_errors": state.errors if state else {},
         "review_errors": state.errors if state and form_id == "review" else {},
         "review_values": state.values if state and form_id == "review" else {},
@@ -199,9 +210,12 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
 
 @router.get("/plans/{plan_id}")
 def show_plan(plan_id: int, request: Request, db: SessionDep, user: CurrentUser,
-              locale: LocaleDep) -> Response:
-    """The plan page (the view is logged)."""
-    return plan_page(request, db, user, locale, plan_id, log_view=True)
+              locale: LocaleDep,
+              do: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9_-]+$")] = None,
+              edit: bool = False) -> Response:
+    """The plan page (the view is logged); `do` opens it at one action's form, `edit` shows
+    the edit forms while the plan awaits signatures (editing voids the signatures)."""
+    return plan_page(request, db, user, locale, plan_id, log_view=True, requested=do, edit=edit)
 
 
 @router.get("/plans/{plan_id}/print")
@@ -215,21 +229,56 @@ def print_plan(plan_id: int, request: Request, db: SessionDep, user: CurrentUser
     people = {p.id: p for p in db.exec(select(Person).where(
         Person.id.in_([plan.employee_id, plan.supervisor_id or 0])))}
     version = content.latest_version(db, plan.id)
+    gettext = gettext_for(locale)
+    signed = [s for s in doc["signatures"] if not s["voided"] and version is not None
+              and s["content_hash"] == version.content_hash]
     return render(request, "plans/print.html", {
         "doc": doc, "version": version, "catalogue": content.cause_catalogue(),
         "employee": person_name(people.get(plan.employee_id), locale),
         "supervisor": person_name(people.get(plan.supervisor_id), locale),
+        "signed": signed,
         "labels": {"sources": forms.SOURCES, "sides": forms.SIDES, "natures": forms.NATURES,
                    "cadences": forms.CADENCES},
+        # running header and page numbers of the printed sheets (CSS @page margin boxes)
+        "page_css": Markup(print_page_css(  # noqa: S704 - every text part is a CSS-escaped string
+            title=f"{gettext('Performance improvement plan')} · {plan.title}",
+            version=gettext("Plan version {number}").format(
+                number=version.number if version else plan.content_version),
+            pages=gettext("Page {page} of {pages}"))),
     })
+
+
+def _css_string(text: str) -> str:
+    """Text as a CSS string literal that cannot end the string, the rule or the style element."""
+    escaped = "".join(ch if ch.isalnum() or ch in " ·-_.,:()（）" or ord(ch) > 127
+                      else f"\\{ord(ch):x} " for ch in text.replace("\n", " "))
+    return f'"{escaped}"'
+
+
+def print_page_css(*, title: str, version: str, pages: str) -> str:
+    """@page rules: the plan's title and version on every sheet, "Page n of m" at its foot."""
+    before, _, rest = pages.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    counter = " ".join(part for part in (
+        _css_string(before) if before else "", "counter(page)",
+        _css_string(middle) if middle else "", "counter(pages)",
+        _css_string(after) if after else "") if part)
+    return ("@page { size: A4; margin: 18mm 16mm 20mm;"
+            f" @top-left {{ content: {_css_string(title)}; font-size: 9pt; color: #555; }}"
+            f" @top-right {{ content: {_css_string(version)}; font-size: 9pt; color: #555; }}"
+            f" @bottom-center {{ content: {counter}; font-size: 9pt; color: #555; }} }}")
 
 
 def _handle(request: Request, db: Session, user: Person, locale: str,
             gettext: Callable[[str], str], plan_id: int, form_id: str, values: dict[str, str],
-            work: Callable[[], Any], done: Message) -> Response:
-    """Run one edit; on a domain error show the same page with the input and the errors."""
+            work: Callable[[], Any], done: Message | Callable[[Any], Message]) -> Response:
+    """Run one edit; on a domain error show the same page with the input and the errors.
+
+    After an action or a checkpoint the page opens at the top, where the next action now
+    stands; after an edit of the content it returns to the form, ready for the next entry.
+    """
     try:
-        work()
+        result = work()
     except DomainError as exc:
         if isinstance(exc, NotAuthenticated | NotFound):
             raise
@@ -237,8 +286,10 @@ def _handle(request: Request, db: Session, user: Person, locale: str,
         return plan_page(request, db, user, locale, plan_id, form_id=form_id,
                          state=FormState.from_error(exc, values, gettext),
                          status_code=exc.status_code)
-    flash(request, done)
-    return RedirectResponse(f"/plans/{plan_id}#{form_id}", status_code=303)
+    flash(request, done if isinstance(done, Message) else done(result))
+    moved_on = form_id.startswith(("action-", "checkpoint-"))
+    return RedirectResponse(f"/plans/{plan_id}" if moved_on else f"/plans/{plan_id}#{form_id}",
+                            status_code=303)
 
 
 def _fields(form: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
@@ -406,12 +457,20 @@ def act(plan_id: int, trigger: str, request: Request, db: SessionDep, user: Curr
     spec = request.app.state.registry.compiled(db, instance.definition_id).spec
     names = instance_presenters.payload_names(spec, trigger, instance.state)
     values = {n: form[n] for n in names if n in form}
+
+    def done(result: Any) -> Message:
+        if not result.completed:
+            return Message("Your signature is recorded; others still need to sign.")
+        return Message("{action}: done. The plan is now “{state}”.", {
+            "action": instance_presenters.verb_label(spec, trigger, result.from_state, locale),
+            "state": instance_presenters.state_label(spec, result.to_state, locale)})
+
     return _handle(request, db, user, locale, gettext, plan_id, f"action-{trigger}", values,
                    lambda: service.act_on(db, plan=plan, instance=instance, actor=user,
                                           trigger=trigger, payload=values,
                                           expected_version=_version(form),
                                           on_behalf_of_id=ids.form_id(form, "on_behalf_of_id")),
-                   Message("Done."))
+                   done)
 
 
 @router.post("/plans/{plan_id}/checkpoints/{checkpoint_id}/progress")
@@ -449,6 +508,16 @@ def check(plan_id: int, checkpoint_id: int, request: Request, db: SessionDep,
 
     return _handle(request, db, user, locale, gettext, plan_id,
                    f"checkpoint-{checkpoint_id}-check", form, work, Message("Check saved."))
+
+
+def review_prefill(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A new review starts from the plan: its goal as the first indicator, its steps as the
+    measures taken (the employee fills in the actual figures and results)."""
+    details = doc["details"]
+    indicators = [{"indicator": details["goal_metric"], "unit": details["goal_unit"],
+                   "plan_value": details["goal_target"]}] if details["goal_metric"] else []
+    return {"indicators": indicators,
+            "measures": [{"measure": s["description"]} for s in doc["steps"]]}
 
 
 def review_draft(form: dict[str, str]) -> ReviewDraft:

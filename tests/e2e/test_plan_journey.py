@@ -37,14 +37,15 @@ EN = Words(
     actual="Sent on the 8th at the earliest", method="Prepare the data on the 4th",
     goal="Every monthly report sent by the 6th", step="Agree a data calendar with the branch",
     result="Calendar signed", progress="Data calendar agreed; March report sent on the 5th",
-    buttons={"open": "Open the plan", "gap_recorded": "Gap recorded",
+    buttons={"open": "Open the plan", "gap_recorded": "Submit the gaps",
              "save_decision": "Save decision", "add_cause": "Add cause",
-             "causes_analysed": "Causes analysed", "add_method": "Add method",
-             "methods_chosen": "Methods chosen", "save": "Save", "add_step": "Add step",
-             "plan_drafted": "Plan drafted", "propose": "Propose for signature",
-             "sign": "Agree and sign", "record": "Record", "save_check": "Save check",
+             "causes_analysed": "Submit the cause analysis", "add_method": "Add method",
+             "methods_chosen": "Confirm the methods", "save": "Save", "add_step": "Add step",
+             "plan_drafted": "Finish the draft", "propose": "Send for both signatures",
+             "sign": "Sign the plan", "record": "Record progress", "save_check": "Save check",
              "save_review": "Save review", "begin": "Start carrying out",
-             "submit_review": "Submit for review", "review": "Record review outcome"},
+             "submit_review": "Submit for review", "review": "Record review outcome",
+             "write_review": "Write the period-end review and submit it"},
 )
 ZH = Words(
     locale="zh-CN", employee="cm03", supervisor="sup02",
@@ -52,12 +53,13 @@ ZH = Words(
     actual="近三个月多次被客户评价服务态度差", method="每日晨会演练服务话术",
     goal="客户服务评价满意率达到95%", step="参加服务礼仪培训", result="培训合格证",
     progress="已完成服务礼仪培训，本月满意率93%",
-    buttons={"open": "发起计划", "gap_recorded": "差距已记录", "save_decision": "保存决定",
-             "add_cause": "添加原因", "causes_analysed": "原因已分析", "add_method": "添加方法",
-             "methods_chosen": "方法已确定", "save": "保存", "add_step": "添加步骤",
-             "plan_drafted": "计划已起草", "propose": "提交双方签字", "sign": "同意并签字",
-             "record": "记录", "save_check": "保存检查结果", "save_review": "保存总结",
-             "begin": "开始实施", "submit_review": "提交期末评估", "review": "记录评估结论"},
+    buttons={"open": "发起计划", "gap_recorded": "提交差距", "save_decision": "保存决定",
+             "add_cause": "添加原因", "causes_analysed": "提交原因分析", "add_method": "添加方法",
+             "methods_chosen": "确定改进方法", "save": "保存", "add_step": "添加步骤",
+             "plan_drafted": "完成计划起草", "propose": "提交双方签字", "sign": "签字确认",
+             "record": "记录进展", "save_check": "保存检查结果", "save_review": "保存总结",
+             "begin": "开始实施", "submit_review": "提交期末评估", "review": "记录评估结论",
+             "write_review": "撰写期末总结并提交评估"},
 )
 
 
@@ -66,10 +68,11 @@ def _button(scope, text: str):  # noqa: ANN001, ANN202
 
 
 def reveal(page, css: str):  # noqa: ANN001, ANN202
-    """The form `css`, its folded <details> opened by clicking the summary as a reader does."""
+    """The form `css`, the <details> folded around it opened, outermost first, by clicking
+    their summaries as a reader does."""
     form = page.locator(css).first
     folded = page.locator(f"details:not([open]):has({css})")
-    if folded.count():
+    while folded.count():
         folded.first.locator("xpath=./summary").click()
     return form
 
@@ -147,7 +150,8 @@ def supervisor_agrees_from_the_email(live: Live, open_as, w: Words, shot,  # noq
     page = open_as(None, w.locale)
     page.goto(links[-1])
     shot(page, "link-confirmation")
-    _button(page.locator("form.action"), w.buttons["sign"]).click()
+    assert page.locator("#content-signed").is_visible()  # what is signed, beside the button
+    _button(page.locator("#link-action"), w.buttons["sign"]).click()
     page.locator("h1").wait_for()
     shot(page, "link-done")
     assert page.locator("p.flash[role=status]").count() == 1
@@ -198,7 +202,8 @@ def checkpoints_recorded_and_checked(live: Live, open_as, me, w: Words, shot,  #
 
 def review_and_close(open_as, me, w: Words, shot, plan_id: int) -> None:  # noqa: ANN001
     """The employee fills in the period-end review and submits it; the supervisor closes."""
-    me.goto(f"/plans/{plan_id}")
+    me.goto("/tasks")
+    me.locator(".work-link", has_text=w.buttons["write_review"]).first.click()
     review = me.locator("#review-form")
     review.locator("[name=period_label]").fill("2026 Q2" if w is EN else "2026年二季度")
     review.locator("[name=cut_off_on]").fill("2026-06-30")
@@ -220,7 +225,7 @@ def review_and_close(open_as, me, w: Words, shot, plan_id: int) -> None:  # noqa
     decide.locator("select[name=outcome]").select_option("met")
     decide.locator("[name=comment]").fill("Requirement met" if w is EN else "达到要求")
     _button(decide, w.buttons["review"]).click()
-    boss.locator("strong.state.closed").wait_for()
+    boss.locator("#next-action.card-ended").wait_for()
     shot(boss, "closed")
     boss.goto(f"/plans/{plan_id}/print")
     shot(boss, "written-plan")

@@ -107,7 +107,7 @@ def test_opening_a_link_shows_the_case_and_changes_nothing(
     for _ in range(3):  # a mail scanner, a preview, the person: all only look
         page = confirm_page(client, token)
         assert page.status_code == 200
-    assert "Confirm: Record evidence" in page.text
+    assert re.search(r"Your next action</span>Record evidence</h1>", page.text)
     assert "三月检查点" in page.text and "Waiting for evidence" in page.text
     assert "“Waiting for evidence” to “Supervisor check”" in page.text
     assert page.headers["cache-control"] == "no-store"

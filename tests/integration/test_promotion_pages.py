@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime
 
@@ -270,3 +271,32 @@ def test_no_page_shows_an_internal_key(client, csrf, login, org) -> None:
                  f"/promotions/cases/{case['id']}"]:
         text = visible(client.get(path).text)
         assert not [k for k in KEYS if k in text], path
+
+
+WORK_ROW = re.compile(r'data-form="([^"]*)">\s*<a class="work-link" href="([^"]+)">\s*'
+                      r'<span class="work-what">([^<]+)</span>')
+
+
+def test_the_recommending_department_sees_whose_application_and_decides_beside_it(
+        client, csrf, login, org) -> None:
+    login(client, org.employee_b)
+    applied = client.post("/api/promotions/requests", headers={"X-CSRF-Token": csrf(client)},
+                          json={"scheme": "bocom_private_finance_2002",
+                                "target_title": "senior_cm", "facts": GOOD_FACTS})
+    assert applied.status_code == 201, applied.text
+    case = applied.json()
+    client.post("/logout", data={"csrf_token": csrf(client)})
+
+    login(client, org.branch_pf)
+    [(form, href, what)] = WORK_ROW.findall(client.get("/tasks").text)
+    name = org.employee_b.name
+    assert what == f"推荐：{name}的高级客户经理申请"
+    assert (form, html.unescape(href)) == (
+        "action-recommend", f"/instances/{case['instance_id']}?do=action-recommend")
+    page = client.get(html.unescape(href)).text
+    facts = page.index('id="content-signed"')
+    assert facts < page.index('id="action-recommend"')
+    shown = page[facts:page.index('id="action-recommend"')]
+    assert name in shown and "高级客户经理" in shown
+    assert "资格审查" in shown or "Qualification" in shown  # the screening, rule by rule
+    assert f'href="/promotions/cases/{case["id"]}"' in page

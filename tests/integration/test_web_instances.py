@@ -204,11 +204,11 @@ def test_language_switch_shows_the_page_in_english_and_sticks(db, client, login)
     instance = _submitted(db, b)
     login(client, b.manager_a)
     english = client.get(f"/instances/{instance.id}?lang=en")
-    assert "What you can do now" in english.text and "Submitted" in english.text
+    assert "Your next action" in english.text and "Submitted" in english.text
     again = client.get(f"/instances/{instance.id}")
-    assert "What you can do now" in again.text
+    assert "Your next action" in again.text
     chinese = client.get(f"/instances/{instance.id}?lang=zh_CN")
-    assert "已提交" in chinese.text and "What you can do now" not in chinese.text
+    assert "已提交" in chinese.text and "Your next action" not in chinese.text
 
 
 def test_unknown_instance_and_malformed_id_are_plain_404_pages(db, client, login):

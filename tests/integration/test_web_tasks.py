@@ -43,8 +43,9 @@ def test_my_work_lists_the_employees_task_after_start(db, client, login):
 
     assert page.status_code == 200
     assert "张三的改进计划" in page.text
-    assert f'href="/instances/{instance.id}"' in page.text
-    assert "案例审核" in page.text and "草稿" in page.text  # workflow and state in zh
+    # the row is the action's verb and opens the case at that action's form
+    assert "<span class=\"work-what\">提交</span>" in page.text
+    assert f'href="/instances/{instance.id}?do=action-submit"' in page.text
 
 
 def test_my_work_shows_labels_in_english_for_an_english_reader(db, client, login):
@@ -54,7 +55,7 @@ def test_my_work_shows_labels_in_english_for_an_english_reader(db, client, login
     _case(db, b.employee)
     login(client, b.employee)
     page = client.get("/tasks")
-    assert "Case review" in page.text and "Draft" in page.text
+    assert '<span class="work-what">Submit</span>' in page.text
     assert "My work" in page.text
 
 
