@@ -1,4 +1,5 @@
-"""The demo bank: an org tree, ~40 people in every role, and improvement plans in every state.
+"""The demo bank: an org tree, ~40 people in every role, improvement plans in every state, and
+every person's assessment results of the last four quarters (app/demo_results.py).
 
 Seeding is idempotent: when the demo head office exists, nothing is touched. Org units and
 people go through the CSV importer's checks; plans are driven through the engine as the right
@@ -16,6 +17,7 @@ from sqlmodel import Session, func, select
 
 from app import clock
 from app.auth.passwords import hash_password
+from app.demo_results import demo_people, seed_results
 from app.engine import runtime
 from app.engine.definitions import Vocabulary
 from app.engine.models import WorkflowInstance
@@ -128,14 +130,17 @@ PATH: list[tuple[str, str, dict[str, Any]]] = [
     ("begin", "subject", {}),
     ("submit_review", "subject", {"comment": "计划各步骤已执行，提交期末评估。"}),
     ("review", "supervisor", {}),
+    ("decide", "hr", {"hr_decision": "rotation", "decision_applies_to": "employee",
+                      "reason": "连续三个改进周期未见明显进步，调整至其他岗位轮岗。"}),
 ]
 STEPS_TO = {
     "draft": 0, "gap_identified": 1, "causes_analysed": 2, "methods_chosen": 3,
     "plan_drafted": 4, "plan_proposed": 5, "plan_proposed_signed_once": 6, "plan_agreed": 7,
     "in_progress": 8, "under_review": 9, "closed": 10, "next_cycle": 10, "hr_decision": 10,
-    "cancelled": 4,
+    "closed_by_hr": 11, "cancelled": 4,
 }
-OUTCOME_FOR = {"closed": "met", "next_cycle": "below_target", "hr_decision": "no_progress"}
+OUTCOME_FOR = {"closed": "met", "next_cycle": "below_target", "hr_decision": "no_progress",
+               "closed_by_hr": "no_progress"}
 REVIEW_COMMENT = {
     "met": "目标已达成，同意关闭本改进计划。",
     "below_target": "有进步但未达到目标，转入下一改进周期。",
@@ -307,6 +312,10 @@ SCENARIOS: list[Scenario] = [
     Scenario("tel06", "服务态度生硬", "service_attitude", "next_cycle", 40, cycle=2),
     Scenario("tel06", "服务态度生硬", "service_attitude", "hr_decision", 3, cycle=3),
     Scenario("cm08", "月度报表迟报", "reports_late", "cancelled", 6),
+    Scenario("cm06", "客户满意度未达标", "customer_ratings", "plan_proposed", 1),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "next_cycle", 95),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "next_cycle", 60, cycle=2),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "closed_by_hr", 8, cycle=3),
 ]
 
 
@@ -386,7 +395,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
     existing = session.exec(select(OrgUnit).where(OrgUnit.code == HEAD_OFFICE_CODE)).first()
     if existing is not None:
         return DemoReport(created=False, head_office=f"{existing.name}, code {existing.code}")
-    total = len(SCENARIOS) + 2
+    total = len(SCENARIOS) + 3
     today = clock.local_now().replace(second=0, microsecond=0)
     driver = _driver(session, registry)
     try:
@@ -405,6 +414,12 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
             _play(session, driver, scenario, today)
             if progress:
                 progress(done, total)
+        if driver.records_results:
+            seed_results(session, registry, demo_people(session, [row[0] for row in PEOPLE]),
+                         today, {code: _person(session, number) for code, number in
+                                 (("HO", "hr01"), ("JC", "hr02"), ("HZ", "hr03"))})
+        if progress:
+            progress(total, total)
     finally:
         clock.reset()
     session.flush()
@@ -439,7 +454,7 @@ def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: da
     subject = _person(session, scenario.subject)
     supervisor = session.get(Person, subject.supervisor_id) if subject.supervisor_id else None
     assert supervisor is not None, f"demo person {scenario.subject} needs a supervisor"
-    people = {"subject": subject, "supervisor": supervisor}
+    people = {"subject": subject, "supervisor": supervisor, "hr": _branch_hr(session, subject)}
     moments = _timeline(scenario, today)
     topic = TOPICS[scenario.topic]
     plan_start = (moments[8].date() if len(moments) > 8
@@ -488,6 +503,8 @@ class _Case:
 class _EngineDriver:
     """Drives bare workflow instances (no plan content)."""
 
+    records_results = False  # assessment results need the plans domain (a level 5 opens one)
+
     def __init__(self, session: Session, registry: Registry) -> None:
         self.session = session
         self.registry = registry
@@ -513,6 +530,8 @@ class _EngineDriver:
 
 class _PlanDriver(_EngineDriver):
     """Drives improvement plans through the plan services, content first, then the action."""
+
+    records_results = True
 
     def open(self, scenario: Scenario, subject: Person, initiator: Person) -> _Case:
         """Start a plan, or take over the next cycle the previous review opened."""

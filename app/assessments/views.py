@@ -14,7 +14,7 @@ from app.assessments import importer, service
 from app.assessments.rules import rule_book
 from app.assessments.schemas import AnnualEntry, FlagEntry, OutcomeEntry, QuarterlyEntry
 from app.assessments.stars import result_values, star_rating
-from app.assessments.wording import localise
+from app.assessments.wording import localise, unit_word
 from app.errors import DomainError, ImportFailed
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -73,7 +73,8 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
                    f("annual", "violating_loans", min=0,
                      label=pick_label(annual_fields["violating_loans"], locale))]
         + [f("annual", f"metric_{name}", label=f"{pick_label(m.label, locale)}"
-             + (f" ({m.unit})" if m.unit else "")) for name, m in book.stars.metrics.items()],
+             + (f" ({unit_word(m.unit, locale)})" if m.unit else ""))
+           for name, m in book.stars.metrics.items()],
         "outcome": [f("outcome", "year", required=True, value=year),
                     f("outcome", "outcome", "choice", required=True,
                       choices=[(k, pick_label(v, locale))
@@ -239,10 +240,21 @@ def post_flag(person_id: int, request: Request, db: SessionDep, user: CurrentUse
     return _handle(request, db, user, locale, gettext, person_id, "flag", values, work)
 
 
+def _import_page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    """The import page; it names the columns each kind of file must have."""
+    metrics = rule_book(request.app.state.registry).stars.metrics
+    columns = {"quarterly": importer.QUARTERLY_REQUIRED + importer.QUARTERLY_OPTIONAL,
+               "annual": importer.ANNUAL_REQUIRED + importer.ANNUAL_FIXED,
+               "metrics": list(metrics)}
+    return render(request, "assessments/import.html",
+                  {"report": None, "failure": None, "columns": columns, **context},
+                  status_code=status_code)
+
+
 @router.get("/assessments/import")
 def import_form(request: Request, user: CurrentUser) -> Response:
     """The CSV import page."""
-    return render(request, "assessments/import.html", {"report": None, "failure": None})
+    return _import_page(request)
 
 
 @router.post("/assessments/import")
@@ -258,9 +270,6 @@ async def import_upload(request: Request, db: SessionDep, user: CurrentUser,
         report = run(db, io.BytesIO(data), actor=user, registry=request.app.state.registry)
     except ImportFailed as exc:
         db.rollback()
-        return render(request, "assessments/import.html", {
-            "report": None, "kind": kind,
-            "failure": {"message": exc.text(gettext), "rejected": exc.rejected}},
-            status_code=exc.status_code)
-    return render(request, "assessments/import.html", {"report": report, "failure": None,
-                                                       "kind": kind})
+        return _import_page(request, status_code=exc.status_code, kind=kind, failure={
+            "message": exc.text(gettext), "rejected": exc.rejected})
+    return _import_page(request, report=report, kind=kind)

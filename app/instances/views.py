@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from sqlmodel import Session
 
 from app.errors import InvalidTransition, StaleInstance, ValidationFailed
@@ -15,7 +14,7 @@ from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
 from app.web.forms import FormState
 from app.web.sessions import flash
 from app.web.templating import render
-from app.workflows_web.diagrams import diagram_svg
+from app.workflows_web.diagrams import case_diagram
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +39,7 @@ def instance_page(
     if form_state and form_state.message and form_trigger not in {a.trigger for a in view.actions}:
         notice = notice or form_state.message
     compiled = registry.compiled(db, instance.definition_id)
-    diagram = Markup(diagram_svg(compiled, locale, instance.state))  # noqa: S704 - Graphviz SVG
+    diagram = case_diagram(db, compiled, instance, locale)
     return render(request, "instances/detail.html",
                   {"view": view, "diagram": diagram, "notice": notice}, status_code=status_code)
 

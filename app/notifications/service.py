@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
+from app.config import Settings
 from app.errors import NotAllowed, NotFound
-from app.notifications.delivery import retry_now
+from app.notifications.delivery import in_quiet_hours, retry_now
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.org.models import Person, RoleAssignment
 
@@ -64,3 +66,24 @@ def retry(session: Session, *, viewer: Person, message_id: int, now: datetime) -
         raise NotAllowed("Only HR and administrators may see delivery problems.")
     if not retry_now(session, message_id, now):
         raise NotFound("No such message.")
+
+
+@dataclass(frozen=True)
+class MailWaiting:
+    """Mail not sent yet, and why: at night nothing is sent, it waits for the morning."""
+
+    count: int
+    quiet_now: bool
+    quiet_from: time
+    quiet_until: time
+
+
+def mail_waiting(session: Session, *, viewer: Person, now: datetime,
+                 settings: Settings) -> MailWaiting:
+    """How many messages wait for their first attempt, and whether quiet hours hold them."""
+    if not viewer.is_admin:
+        raise NotAllowed("Only administrators may read the mailbox.")
+    count = session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == MessageStatus.pending, OutboxMessage.attempts == 0)).one()
+    return MailWaiting(int(count), in_quiet_hours(now, settings), settings.quiet_hours_start,
+                       settings.quiet_hours_end)

@@ -13,7 +13,7 @@ from app.i18n import Message
 from app.notifications import link_pages, service
 from app.notifications.outbox import set_digest, wants_digest
 from app.org.models import Person
-from app.web.deps import CurrentUser, FormDep, SessionDep
+from app.web.deps import CurrentUser, FormDep, LocaleDep, SessionDep
 from app.web.labels import person_name
 from app.web.sessions import flash
 from app.web.templating import render
@@ -38,33 +38,36 @@ def linkify(text: str) -> Markup:
 
 
 @router.get("/mailbox")
-def mailbox(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    """Administrators read the mail kept when no SMTP server is configured."""
+def mailbox(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep) -> Response:
+    """Administrators read the mail kept when no SMTP server is configured; the page says
+    when mail waits (at night nothing is sent), and names people in the page's language."""
     messages = service.mailbox(db, viewer=user)
+    waiting = service.mail_waiting(db, viewer=user, now=clock.now(),
+                                   settings=request.app.state.settings)
     people = {m.recipient_id: db.get(Person, m.recipient_id) for m in messages}
-    rows = [{"message": m, "to": person_name(people[m.recipient_id], user.locale)}
+    rows = [{"message": m, "to": person_name(people[m.recipient_id], locale)}
             for m in messages]
-    return render(request, "notifications/mailbox.html", {"rows": rows})
+    return render(request, "notifications/mailbox.html", {"rows": rows, "waiting": waiting})
 
 
 @router.get("/mailbox/{message_id}")
 def mailbox_message(message_id: int, request: Request, db: SessionDep,
-                    user: CurrentUser) -> Response:
+                    user: CurrentUser, locale: LocaleDep) -> Response:
     """One kept message, its links clickable."""
     message = service.mailbox_message(db, viewer=user, message_id=message_id)
     recipient = db.get(Person, message.recipient_id)
     return render(request, "notifications/mailbox_message.html", {
-        "message": message, "to": person_name(recipient, user.locale),
+        "message": message, "to": person_name(recipient, locale),
         "body": linkify(message.body_text),
     })
 
 
 @router.get("/outbox/failures")
-def failures(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+def failures(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep) -> Response:
     """HR and administrators see what could not be delivered and what waits for a retry."""
     messages = service.failures(db, viewer=user)
     people = {m.recipient_id: db.get(Person, m.recipient_id) for m in messages}
-    rows = [{"message": m, "to": person_name(people[m.recipient_id], user.locale)}
+    rows = [{"message": m, "to": person_name(people[m.recipient_id], locale)}
             for m in messages]
     return render(request, "notifications/failures.html", {"rows": rows})
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile  # what request.form() gives
 
@@ -36,7 +35,7 @@ from app.web.input import blank_to_none, parse_input
 from app.web.labels import person_name
 from app.web.sessions import flash
 from app.web.templating import render
-from app.workflows_web.diagrams import diagram_svg
+from app.workflows_web.diagrams import case_diagram
 
 router = APIRouter(include_in_schema=False)
 ROW_RE = re.compile(r"^(indicators|problems|targets|trainings|measures)-(\d+)-(\w+)$")
@@ -101,7 +100,7 @@ def _new_page(request: Request, db: Session, user: Person, locale: str, state: F
                                                 "employee_id": user.id})
     employee = builder.field("employee_id", "Employee", "choice", required=True)
     employee.choices = [(str(p.id), person_name(p, locale)) for p in _subordinates(db, user)]
-    title = builder.field("title", "Title", required=True, max_length=200)
+    title = builder.field("title", "Plan title", required=True, max_length=200)
     return render(request, "plans/new.html", {
         "fields": [employee, title, *forms.gap_fields(builder)], "message": state.message,
     }, status_code=status_code)
@@ -155,7 +154,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
     return render(request, "plans/detail.html", {
         "doc": doc, "view": view, "plan": plan, "form_id": form_id,
         "message": state.message if state else "",
-        "diagram": Markup(diagram_svg(compiled, locale, instance.state)),  # noqa: S704
+        "diagram": case_diagram(db, compiled, instance, locale),
         "owners": owners, "versions": versions, "diff": diff,
         "is_employee": is_employee, "is_supervisor": is_supervisor,
         "may_export_dossier": may_export(db, viewer=user, plan=plan),

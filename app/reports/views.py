@@ -84,7 +84,8 @@ def dashboard(request: Request, db: SessionDep, user: CurrentUser, locale: Local
     return render(request, "reports/dashboard.html", {
         "board": board, "panels": panels, "focus": board.area.focus,
         "trail": [(unit_name(u, locale), link(unit=u.id)) for u in board.area.trail],
-        "rounds": [(r.id, f"{r.scheme} {r.year}") for r in board.rounds],
+        "rounds": [(r.id, presenters.round_label(r, request.app.state.registry, locale))
+                   for r in board.rounds],
         "round_id": board.promotion.round.id if board.promotion else None,
         "unit_label": unit_name(board.area.focus, locale) if board.area.focus else "",
         "overdue_url": overdue_link(), "plans_url": plans_link(),
