@@ -418,6 +418,7 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
             seed_results(session, registry, demo_people(session, [row[0] for row in PEOPLE]),
                          today, {code: _person(session, number) for code, number in
                                  (("HO", "hr01"), ("JC", "hr02"), ("HZ", "hr03"))})
+        _overdue_history(session, today)
         if progress:
             progress(total, total)
     finally:
@@ -427,6 +428,17 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
                          .where(WorkflowInstance.workflow == WORKFLOW)).one()
     return DemoReport(created=True, head_office=f"总行, code {HEAD_OFFICE_CODE}",
                       units=units.created, people=people.created, plans=plans)
+
+
+def _overdue_history(session: Session, today: datetime, days: int = 30) -> None:
+    """The daily overdue snapshots of the last weeks, rebuilt from the tasks' own dates (as the
+    snapshot job does for a missed day), so the dashboard's trend has a history to draw."""
+    from app.reports.snapshots import snapshot_overdue
+
+    for back in range(days, 0, -1):
+        day = (today - timedelta(days=back)).date()
+        if day.weekday() < 5:
+            snapshot_overdue(session, day, now=today)
 
 
 def _finish_accounts(session: Session) -> None:

@@ -14,7 +14,7 @@ from app.assessments import importer, service
 from app.assessments.rules import rule_book
 from app.assessments.schemas import AnnualEntry, FlagEntry, OutcomeEntry, QuarterlyEntry
 from app.assessments.stars import result_values, star_rating
-from app.assessments.wording import localise, unit_word
+from app.assessments.wording import localise, number, unit_word
 from app.errors import DomainError, ImportFailed
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -88,6 +88,24 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
     }
 
 
+def _shown(values: dict[str, Any], book: Any, locale: str) -> dict[str, str]:
+    """An annual result as a person reads it: yes or no, grouped digits, the unit in words."""
+    gettext = gettext_for(locale)
+    units = {name: metric.unit for name, metric in book.stars.metrics.items()}
+    shown = {}
+    for key, value in values.items():
+        if value is None or key == "year":
+            continue
+        if isinstance(value, bool):
+            shown[key] = gettext("Yes") if value else gettext("No")
+        elif key in units and units[key]:
+            unit = unit_word(units[key], locale)
+            shown[key] = f"{number(value)}{unit}" if unit == "%" else f"{number(value)} {unit}"
+        else:
+            shown[key] = number(value) if isinstance(value, int | float) else str(value)
+    return shown
+
+
 def person_page(request: Request, db: Session, user: Person, locale: str, person_id: int,
                 state: FormState | None = None, active: str = "",
                 status_code: int = 200) -> Response:
@@ -103,7 +121,8 @@ def person_page(request: Request, db: Session, user: Person, locale: str, person
     for row in sorted(found.annual, key=lambda a: -a.year):
         rating = star_rating(db, person_id=person.id, year=row.year, registry=registry)
         annual.append({
-            "year": row.year, "values": result_values(row), "outcome": pick_label(
+            "year": row.year, "values": _shown(result_values(row), book, locale),
+            "outcome": pick_label(
                 book.assessment.outcomes.get(row.outcome or ""), locale),
             "outcome_reason": row.outcome_reason, "stars": rating.stars if rating else 0,
             "explanation": [localise(m, locale) for m in rating.explanation()] if rating else [],

@@ -32,14 +32,15 @@ def safe_next(target: str | None) -> str:
 
 
 # The sides of the process a visitor can try, in the order the sign-in page lists them.
-DEMO_SIDES: list[tuple[str, str]] = [
-    ("employee", N_("Employees")),
-    ("supervisor", N_("Supervisors")),
-    ("hr", N_("HR")),
-    ("reviewer", N_("Department reviewers")),
-    ("committee", N_("Committees and leaders")),
-    ("other", N_("Other duties")),
-    ("admin", N_("Administrator")),
+# (side, heading of its group, what one person of it is called)
+DEMO_SIDES: list[tuple[str, str, str]] = [
+    ("employee", N_("Employees"), N_("Employee")),
+    ("supervisor", N_("Supervisors"), N_("Supervisor")),
+    ("hr", N_("HR"), N_("HR")),
+    ("reviewer", N_("Department reviewers"), N_("Department reviewer")),
+    ("committee", N_("Committees and leaders"), N_("Committee member")),
+    ("other", N_("Other duties"), ""),
+    ("admin", N_("Administrator"), N_("Administrator")),
 ]
 REVIEWER_ROLES = {"department_reviewer", "corporate_department", "private_finance_department"}
 
@@ -51,10 +52,10 @@ def _side(account: service.DemoAccount, supervisors: set[int]) -> str:
         return "admin"
     if "hr" in roles:
         return "hr"
-    if any(s.kind == "committee" for s in account.seats) or "vice_president_in_charge" in roles:
-        return "committee"
     if roles & REVIEWER_ROLES:
         return "reviewer"
+    if any(s.kind == "committee" for s in account.seats) or "vice_president_in_charge" in roles:
+        return "committee"
     if roles:
         return "other"
     return "supervisor" if account.person.id in supervisors else "employee"
@@ -71,7 +72,7 @@ def _demo_groups(request: Request, db: Session, locale: str) -> list[dict[str, A
     waiting = dict(db.exec(select(Task.assignee_id, func.count()).where(
         Task.status == TaskStatus.open, Task.assignee_id.is_not(None))
         .group_by(Task.assignee_id)).all())
-    groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _label in DEMO_SIDES}
+    groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _label, _one in DEMO_SIDES}
     for account in accounts:
         seats = [
             f"{seat_label(s.kind, s.name, vocabulary, locale)} · {unit_name(s.unit, locale)}"
@@ -86,12 +87,14 @@ def _demo_groups(request: Request, db: Session, locale: str) -> list[dict[str, A
             "waiting": waiting.get(account.person.id, 0),
         })
     shown = []
-    for key, label in DEMO_SIDES:
+    for key, label, one in DEMO_SIDES:
         people = groups[key]
         if people:
             first = max(people, key=lambda p: p["waiting"])
             people.remove(first)
-            shown.append({"key": key, "label": gettext(label), "people": [first, *people]})
+            side = gettext(one) if one else first["seats"][0].split(" · ")[0]
+            shown.append({"key": key, "label": gettext(label), "side": side,
+                          "people": [first, *people]})
     return shown
 
 

@@ -151,7 +151,11 @@ def _render(chart: pygal.graph.graph.Graph, title: str) -> Markup:
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
               *, horizontal: bool = False, stacked: bool = False,
               colors: Sequence[str] | None = None) -> Markup:
-    """Bars per label, one colour per series (stacked when asked)."""
+    """Bars per label, one colour per series (stacked when asked). Horizontal bars read from
+    the top down, in the order of the table beside them (pygal draws the first at the foot)."""
+    if horizontal:
+        labels = list(reversed(labels))
+        series = [(name, list(reversed(values))) for name, values in series]
     kind = {(False, False): pygal.Bar, (True, False): pygal.HorizontalBar,
             (False, True): pygal.StackedBar, (True, True): pygal.HorizontalStackedBar}
     size = STYLE.label_font_size

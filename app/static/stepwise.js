@@ -56,5 +56,20 @@ function cardTables() {
   }
 }
 
+/* A diagram wider than the screen scrolls inside its box: start with the current step in
+   view (or the middle, where the main path runs). */
+function centreDiagrams() {
+  for (const box of document.querySelectorAll(".diagram")) {
+    if (box.scrollWidth <= box.clientWidth) continue;
+    const current = box.querySelector(".current");
+    const target = current
+      ? current.getBoundingClientRect().left - box.getBoundingClientRect().left + box.scrollLeft
+        + current.getBoundingClientRect().width / 2
+      : box.scrollWidth / 2;
+    box.scrollLeft = Math.max(0, target - box.clientWidth / 2);
+  }
+}
+
 foldMenu();
 cardTables();
+centreDiagrams();

@@ -78,6 +78,7 @@ def _node_style(name: str, spec: WorkflowSpec, marks: Marks, stopped: set[str]) 
         style.update(STYLES["done"])
     if name == marks.current:
         style.update(STYLES["overdue" if marks.overdue else "current"])
+        style["class"] = "current"  # the page scrolls a wide diagram to it
     return style
 
 
