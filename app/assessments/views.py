@@ -73,7 +73,8 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
                    f("annual", "violating_loans", min=0,
                      label=pick_label(annual_fields["violating_loans"], locale))]
         + [f("annual", f"metric_{name}", label=f"{pick_label(m.label, locale)}"
-             + (f" ({unit_word(m.unit, locale)})" if m.unit else ""))
+             + (("（{}）" if locale == "zh_CN" else " ({})").format(unit_word(m.unit, locale))
+                if m.unit else ""))
            for name, m in book.stars.metrics.items()],
         "outcome": [f("outcome", "year", required=True, value=year),
                     f("outcome", "outcome", "choice", required=True,
@@ -89,7 +90,7 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
 
 
 def _shown(values: dict[str, Any], book: Any, locale: str) -> dict[str, str]:
-    """An annual result as a person reads it: yes or no, grouped digits, the unit in words."""
+    """An annual result as a person reads it: met or not, grouped digits, the unit in words."""
     gettext = gettext_for(locale)
     units = {name: metric.unit for name, metric in book.stars.metrics.items()}
     shown = {}
@@ -97,7 +98,7 @@ def _shown(values: dict[str, Any], book: Any, locale: str) -> dict[str, str]:
         if value is None or key == "year":
             continue
         if isinstance(value, bool):
-            shown[key] = gettext("Yes") if value else gettext("No")
+            shown[key] = gettext("Met") if value else gettext("Not met")
         elif key in units and units[key]:
             unit = unit_word(units[key], locale)
             shown[key] = f"{number(value)}{unit}" if unit == "%" else f"{number(value)} {unit}"
@@ -122,6 +123,7 @@ def person_page(request: Request, db: Session, user: Person, locale: str, person
         rating = star_rating(db, person_id=person.id, year=row.year, registry=registry)
         annual.append({
             "year": row.year, "values": _shown(result_values(row), book, locale),
+            "rated": any(name in (row.metrics or {}) for name in book.stars.metrics),
             "outcome": pick_label(
                 book.assessment.outcomes.get(row.outcome or ""), locale),
             "outcome_reason": row.outcome_reason, "stars": rating.stars if rating else 0,

@@ -8,6 +8,7 @@ not drawn as a dozen arrows: they are listed under the diagram.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from app.engine.models import AuditEvent, WorkflowInstance
 from app.engine.registry import CompiledWorkflow
 from app.i18n import gettext_for, pick_label
 
+TITLE = re.compile(rb"<title>[^<]*</title>|<!--.*?-->")
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 INK, MUTED, LINE = "#1f2933", "#5b6b7a", "#9aa8b5"
 BRAND, BRAND_BG = "#1d4e89", "#e3edf8"
@@ -93,7 +95,7 @@ def render_svg(spec: WorkflowSpec, locale: str, marks: Marks | None = None) -> b
     graph.attr("edge", fontname=FONT, fontsize="9.5", color=LINE, fontcolor=MUTED,
                arrowsize="0.7", penwidth="1.1")
     for name, state in spec.states.items():
-        graph.node(name, label=pick_label(state.label, locale),
+        graph.node(name, label=pick_label(state.label, locale), id=f"state_{name}",
                    **_node_style(name, spec, marks, stopped))
     edges: dict[tuple[str, str], list[str]] = {}
     for transition in spec.transitions:
@@ -110,6 +112,7 @@ def render_svg(spec: WorkflowSpec, locale: str, marks: Marks | None = None) -> b
                    if source in spec.source_states(t) and dest in t.destinations)
         walked = (source, dest) in marks.walked
         graph.edge(source, dest, label=" / ".join(labels), weight="1" if side else "4",
+                   id=f"move_{source}__{dest}",
                    **({"color": DONE, "penwidth": "1.8"} if walked
                       else {"style": "dashed"} if side else {}))
     linked = {state for pair in edges for state in pair}
@@ -119,8 +122,10 @@ def render_svg(spec: WorkflowSpec, locale: str, marks: Marks | None = None) -> b
             if name not in linked:
                 bottom.node(name)
     svg: bytes = graph.pipe(format="svg")
-    start = svg.find(b"<svg")
-    return svg[start:] if start >= 0 else svg
+    svg = svg[max(0, svg.find(b"<svg")):]
+    # Graphviz titles every shape with its internal name (a tooltip nobody should read) and
+    # notes it in a comment: both go.
+    return TITLE.sub(b"", svg)
 
 
 def diagram_svg(compiled: CompiledWorkflow, locale: str, highlight: str | None = None,
