@@ -80,10 +80,12 @@ class MailWaiting:
 
 def mail_waiting(session: Session, *, viewer: Person, now: datetime,
                  settings: Settings) -> MailWaiting:
-    """How many messages wait for their first attempt, and whether quiet hours hold them."""
+    """How many messages wait for their first attempt (all of them for an administrator, one's
+    own for anyone else), and whether quiet hours hold them back."""
+    query = select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == MessageStatus.pending, OutboxMessage.attempts == 0)
     if not viewer.is_admin:
-        raise NotAllowed("Only administrators may read the mailbox.")
-    count = session.exec(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == MessageStatus.pending, OutboxMessage.attempts == 0)).one()
+        query = query.where(OutboxMessage.recipient_id == viewer.id)
+    count = session.exec(query).one()
     return MailWaiting(int(count), in_quiet_hours(now, settings), settings.quiet_hours_start,
                        settings.quiet_hours_end)
