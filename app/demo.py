@@ -1,4 +1,5 @@
-"""The demo bank: an org tree, ~45 people in every role, improvement plans in every state, and
+"""The demo bank: an org tree, ~45 people in every role, improvement plans in every state,
+every person's assessment results of the last four quarters (app/demo_results.py), and
 promotion cases waiting at every step of every route (app/promotions/demo_cases.py).
 
 Seeding is idempotent: when the demo head office exists, nothing is touched. Org units and
@@ -17,6 +18,7 @@ from sqlmodel import Session, func, select
 
 from app import clock
 from app.auth.passwords import hash_password
+from app.demo_results import demo_people, seed_results
 from app.engine import runtime
 from app.engine.definitions import Vocabulary
 from app.engine.models import WorkflowInstance
@@ -149,14 +151,17 @@ PATH: list[tuple[str, str, dict[str, Any]]] = [
     ("begin", "subject", {}),
     ("submit_review", "subject", {"comment": "计划各步骤已执行，提交期末评估。"}),
     ("review", "supervisor", {}),
+    ("decide", "hr", {"hr_decision": "rotation", "decision_applies_to": "employee",
+                      "reason": "连续三个改进周期未见明显进步，调整至其他岗位轮岗。"}),
 ]
 STEPS_TO = {
     "draft": 0, "gap_identified": 1, "causes_analysed": 2, "methods_chosen": 3,
     "plan_drafted": 4, "plan_proposed": 5, "plan_proposed_signed_once": 6, "plan_agreed": 7,
     "in_progress": 8, "under_review": 9, "closed": 10, "next_cycle": 10, "hr_decision": 10,
-    "cancelled": 4,
+    "closed_by_hr": 11, "cancelled": 4,
 }
-OUTCOME_FOR = {"closed": "met", "next_cycle": "below_target", "hr_decision": "no_progress"}
+OUTCOME_FOR = {"closed": "met", "next_cycle": "below_target", "hr_decision": "no_progress",
+               "closed_by_hr": "no_progress"}
 REVIEW_COMMENT = {
     "met": "目标已达成，同意关闭本改进计划。",
     "below_target": "有进步但未达到目标，转入下一改进周期。",
@@ -328,6 +333,10 @@ SCENARIOS: list[Scenario] = [
     Scenario("tel06", "服务态度生硬", "service_attitude", "next_cycle", 40, cycle=2),
     Scenario("tel06", "服务态度生硬", "service_attitude", "hr_decision", 3, cycle=3),
     Scenario("cm08", "月度报表迟报", "reports_late", "cancelled", 6),
+    Scenario("cm06", "客户满意度未达标", "customer_ratings", "plan_proposed", 1),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "next_cycle", 95),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "next_cycle", 60, cycle=2),
+    Scenario("tel05", "差错及结算事故", "errors_incidents", "closed_by_hr", 8, cycle=3),
 ]
 
 
@@ -427,6 +436,11 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
             _play(session, driver, scenario, today)
             if progress:
                 progress(done, total)
+        if driver.records_results:
+            seed_results(session, registry, demo_people(session, [row[0] for row in PEOPLE]),
+                         today, {code: _person(session, number) for code, number in
+                                 (("HO", "hr01"), ("JC", "hr02"), ("HZ", "hr03"))})
+        _overdue_history(session, today)
         promotion_cases = seed_promotions(session, registry, today)
         if progress:
             progress(total, total)
@@ -438,6 +452,17 @@ def seed_demo(session: Session, registry: Registry, progress: Progress | None = 
     return DemoReport(created=True, head_office=f"总行, code {HEAD_OFFICE_CODE}",
                       units=units.created, people=people.created, plans=plans,
                       promotions=promotion_cases)
+
+
+def _overdue_history(session: Session, today: datetime, days: int = 30) -> None:
+    """The daily overdue snapshots of the last weeks, rebuilt from the tasks' own dates (as the
+    snapshot job does for a missed day), so the dashboard's trend has a history to draw."""
+    from app.reports.snapshots import snapshot_overdue
+
+    for back in range(days, 0, -1):
+        day = (today - timedelta(days=back)).date()
+        if day.weekday() < 5:
+            snapshot_overdue(session, day, now=today)
 
 
 def _finish_accounts(session: Session) -> None:
@@ -472,7 +497,7 @@ def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: da
     subject = _person(session, scenario.subject)
     supervisor = session.get(Person, subject.supervisor_id) if subject.supervisor_id else None
     assert supervisor is not None, f"demo person {scenario.subject} needs a supervisor"
-    people = {"subject": subject, "supervisor": supervisor}
+    people = {"subject": subject, "supervisor": supervisor, "hr": _branch_hr(session, subject)}
     moments = _timeline(scenario, today)
     topic = TOPICS[scenario.topic]
     plan_start = (moments[8].date() if len(moments) > 8
@@ -521,6 +546,8 @@ class _Case:
 class _EngineDriver:
     """Drives bare workflow instances (no plan content)."""
 
+    records_results = False  # assessment results need the plans domain (a level 5 opens one)
+
     def __init__(self, session: Session, registry: Registry) -> None:
         self.session = session
         self.registry = registry
@@ -546,6 +573,8 @@ class _EngineDriver:
 
 class _PlanDriver(_EngineDriver):
     """Drives improvement plans through the plan services, content first, then the action."""
+
+    records_results = True
 
     def open(self, scenario: Scenario, subject: Person, initiator: Person) -> _Case:
         """Start a plan, or take over the next cycle the previous review opened."""

@@ -26,6 +26,7 @@ class Message:
 
     msgid: str
     params: dict[str, Any] = field(default_factory=dict)
+    plural: str = ""  # the plural msgid ("{n} plans"): params["n"] picks the form
 
     def render(self, gettext: Callable[[str], str] | None = None) -> str:
         """The message in the reader's language, parameters filled in.
@@ -33,7 +34,13 @@ class Message:
         A parameter given as a workflow label ({"en": …, "zh": …}) is shown in the reader's
         language too (the locale travels on gettext functions made by `gettext_for`).
         """
-        text = gettext(self.msgid) if gettext else self.msgid
+        if self.plural:
+            n = int(self.params.get("n") or 0)
+            ngettext = _ngettext_of(gettext)
+            text = ngettext(self.msgid, self.plural, n) if ngettext \
+                else (self.msgid if n == 1 else self.plural)
+        else:
+            text = gettext(self.msgid) if gettext else self.msgid
         if not self.params:
             return text
         locale = getattr(gettext, "locale", "en")
@@ -43,6 +50,18 @@ class Message:
 
     def __str__(self) -> str:
         return self.render()
+
+
+def plural_message(singular: str, plural: str, n: int, **params: Any) -> Message:
+    """A message with singular and plural forms, chosen by n (extracted as ngettext is)."""
+    return Message(singular, {"n": n, **params}, plural)
+
+
+def _ngettext_of(gettext: Callable[[str], str] | None) -> Callable[[str, str, int], str] | None:
+    """The ngettext that goes with a gettext function (ours, or a catalogue's bound method)."""
+    found = getattr(gettext, "ngettext", None) or getattr(
+        getattr(gettext, "__self__", None), "ngettext", None)
+    return found if callable(found) else None
 
 
 @lru_cache
@@ -59,6 +78,7 @@ class Gettext:
     def __init__(self, locale: str) -> None:
         self.locale = locale if locale in LOCALES else LOCALES[0]
         self._gettext = translations(self.locale).gettext
+        self.ngettext = translations(self.locale).ngettext
 
     def __call__(self, message: str) -> str:
         return self._gettext(message)

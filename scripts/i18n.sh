@@ -11,7 +11,7 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 LOCALE_DIR=app/locale
 POT="${POT:-$LOCALE_DIR/messages.pot}"
 # Domain errors and messages take their msgid as first argument; N_ marks strings for later.
-KEYWORDS=(-k N_ -k Message -k DomainError -k NotFound -k NotAllowed -k InvalidTransition
+KEYWORDS=(-k N_ -k plural_message:1,2 -k Message -k DomainError -k NotFound -k NotAllowed -k InvalidTransition
           -k StaleInstance -k ValidationFailed -k GuardFailed -k TokenExpired
           -k NotAuthenticated -k PlanNotFound -k InstanceNotFound -k ImportFailed
           -k CsrfFailed -k SignInLocked -k RateLimited -k AlreadyDone -k Incomplete

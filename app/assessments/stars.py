@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from app.assessments.datafile import Labels
 from app.assessments.models import AnnualAssessment
 from app.assessments.rules import LOAN_COUNTS, StarRules, Threshold, rule_book
-from app.assessments.wording import number, require_year
-from app.i18n import Message
+from app.assessments.wording import number, require_year, unit_after_number
+from app.i18n import Message, plural_message
 from app.org.models import OrgUnit, Person
 
 LOAN_COUNT_LABELS: dict[str, Labels] = {
@@ -36,7 +36,7 @@ class Check:
     def message(self) -> Message:
         """What the comparison found, in words."""
         params = {"label": self.label, "value": number(self.value), "op": self.op,
-                  "threshold": number(self.threshold), "unit": _unit(self.unit)}
+                  "threshold": number(self.threshold), "unit": unit_after_number(self.unit)}
         if self.value is None:
             return Message("{label} is not recorded (needs {op} {threshold}{unit}).", params)
         if self.holds:
@@ -76,22 +76,18 @@ class StarRating:
                              "(no liability or rule-violating loans allowed).")]
             return lines + [c.message() for c in self.filter_checks if not c.holds]
         if self.stars:
-            lines = [Message("{stars} stars: every condition of the {stars}-star band holds "
-                             "(reward {reward}).",
-                             {"stars": self.stars, "reward": number(self.reward)})]
+            lines = [plural_message(
+                "{stars} star: every condition of the {stars}-star band holds (reward {reward}).",
+                "{stars} stars: every condition of the {stars}-star band holds (reward {reward}).",
+                self.stars, stars=self.stars, reward=number(self.reward))]
         else:
             lines = [Message("No stars: no band has all its conditions met.")]
         above = [band for band in self.bands if band.stars > self.stars]
         if above:
-            lines.append(Message("Not {stars} stars, because:", {"stars": above[-1].stars}))
+            lines.append(plural_message("Not {stars} star, because:", "Not {stars} stars, because:",
+                                        above[-1].stars, stars=above[-1].stars))
             lines += [check.message() for check in self.deciding]
         return lines
-
-
-def _unit(unit: str) -> str:
-    if not unit:
-        return ""
-    return unit if unit == "%" else f" {unit}"
 
 
 def _value(values: Mapping[str, Any], name: str) -> float | None:

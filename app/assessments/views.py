@@ -14,7 +14,7 @@ from app.assessments import importer, service
 from app.assessments.rules import rule_book
 from app.assessments.schemas import AnnualEntry, FlagEntry, OutcomeEntry, QuarterlyEntry
 from app.assessments.stars import result_values, star_rating
-from app.assessments.wording import localise
+from app.assessments.wording import localise, number, unit_word
 from app.errors import DomainError, ImportFailed
 from app.i18n import N_, Message, gettext_for, pick_label
 from app.org.models import OrgUnit, Person, RoleAssignment
@@ -75,7 +75,9 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
                    f("annual", "violating_loans", min=0,
                      label=pick_label(annual_fields["violating_loans"], locale))]
         + [f("annual", f"metric_{name}", label=f"{pick_label(m.label, locale)}"
-             + (f" ({m.unit})" if m.unit else "")) for name, m in book.stars.metrics.items()],
+             + (("（{}）" if locale == "zh_CN" else " ({})").format(unit_word(m.unit, locale))
+                if m.unit else ""))
+           for name, m in book.stars.metrics.items()],
         "outcome": [f("outcome", "year", required=True, value=year),
                     f("outcome", "outcome", "choice", required=True,
                       choices=[(k, pick_label(v, locale))
@@ -87,6 +89,24 @@ def _forms(book: Any, locale: str, state: FormState, active: str) -> dict[str, l
                             for k, v in book.assessment.flags.items()]),
                  f("flag", "justification", "textarea", required=True, max_length=5000)],
     }
+
+
+def _shown(values: dict[str, Any], book: Any, locale: str) -> dict[str, str]:
+    """An annual result as a person reads it: met or not, grouped digits, the unit in words."""
+    gettext = gettext_for(locale)
+    units = {name: metric.unit for name, metric in book.stars.metrics.items()}
+    shown = {}
+    for key, value in values.items():
+        if value is None or key == "year":
+            continue
+        if isinstance(value, bool):
+            shown[key] = gettext("Met") if value else gettext("Not met")
+        elif key in units and units[key]:
+            unit = unit_word(units[key], locale)
+            shown[key] = f"{number(value)}{unit}" if unit == "%" else f"{number(value)} {unit}"
+        else:
+            shown[key] = number(value) if isinstance(value, int | float) else str(value)
+    return shown
 
 
 def person_page(request: Request, db: Session, user: Person, locale: str, person_id: int,
@@ -104,7 +124,9 @@ def person_page(request: Request, db: Session, user: Person, locale: str, person
     for row in sorted(found.annual, key=lambda a: -a.year):
         rating = star_rating(db, person_id=person.id, year=row.year, registry=registry)
         annual.append({
-            "year": row.year, "values": result_values(row), "outcome": pick_label(
+            "year": row.year, "values": _shown(result_values(row), book, locale),
+            "rated": any(name in (row.metrics or {}) for name in book.stars.metrics),
+            "outcome": pick_label(
                 book.assessment.outcomes.get(row.outcome or ""), locale),
             "outcome_reason": row.outcome_reason, "stars": rating.stars if rating else 0,
             "explanation": [localise(m, locale) for m in rating.explanation()] if rating else [],
@@ -242,10 +264,21 @@ def post_flag(person_id: int, request: Request, db: SessionDep, user: CurrentUse
     return _handle(request, db, user, locale, gettext, person_id, "flag", values, work)
 
 
+def _import_page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    """The import page; it names the columns each kind of file must have."""
+    metrics = rule_book(request.app.state.registry).stars.metrics
+    columns = {"quarterly": importer.QUARTERLY_REQUIRED + importer.QUARTERLY_OPTIONAL,
+               "annual": importer.ANNUAL_REQUIRED + importer.ANNUAL_FIXED,
+               "metrics": list(metrics)}
+    return render(request, "assessments/import.html",
+                  {"report": None, "failure": None, "columns": columns, **context},
+                  status_code=status_code)
+
+
 @router.get("/assessments/import")
 def import_form(request: Request, user: CurrentUser) -> Response:
     """The CSV import page."""
-    return render(request, "assessments/import.html", {"report": None, "failure": None})
+    return _import_page(request)
 
 
 @router.post("/assessments/import")
@@ -261,9 +294,6 @@ async def import_upload(request: Request, db: SessionDep, user: CurrentUser,
         report = run(db, io.BytesIO(data), actor=user, registry=request.app.state.registry)
     except ImportFailed as exc:
         db.rollback()
-        return render(request, "assessments/import.html", {
-            "report": None, "kind": kind,
-            "failure": {"message": exc.text(gettext), "rejected": exc.rejected}},
-            status_code=exc.status_code)
-    return render(request, "assessments/import.html", {"report": report, "failure": None,
-                                                       "kind": kind})
+        return _import_page(request, status_code=exc.status_code, kind=kind, failure={
+            "message": exc.text(gettext), "rejected": exc.rejected})
+    return _import_page(request, report=report, kind=kind)

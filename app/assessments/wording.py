@@ -8,6 +8,23 @@ from typing import Any
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.i18n import LOCALES, N_, Message, gettext_for, pick_label
 
+# Units the rule files name by code, in words a reader of each language uses.
+UNIT_WORDS: dict[str, dict[str, str]] = {"CNY": {"en": "CNY", "zh": "元"},
+                                         "%": {"en": "%", "zh": "%"}}
+
+
+def unit_word(unit: str, locale: str) -> str:
+    """A unit as the reader writes it (CNY is 元 in Chinese); unknown units stay as written."""
+    return pick_label(UNIT_WORDS[unit], locale) if unit in UNIT_WORDS else unit
+
+
+def unit_after_number(unit: str) -> dict[str, str]:
+    """The unit written after a number, as a bilingual label ("%" sticks to the number)."""
+    words = UNIT_WORDS.get(unit, {"en": unit, "zh": unit})
+    if not unit:
+        return {"en": "", "zh": ""}
+    return {lang: word if unit == "%" else f" {word}" for lang, word in words.items()}
+
 
 def number(value: float | int | None) -> str:
     """A number as people write it: thousands separated, no trailing '.0'."""
@@ -33,7 +50,7 @@ def localise(message: Message, locale: str) -> str:
             params[key] = _join([_part(v, locale) for v in value], locale)
         else:
             params[key] = value
-    return Message(message.msgid, params).render(gettext)
+    return Message(message.msgid, params, message.plural).render(gettext)
 
 
 def _join(parts: list[str], locale: str) -> str:

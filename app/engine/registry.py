@@ -28,7 +28,7 @@ class CompiledWorkflow:
     spec: defs.WorkflowSpec
     machine: Machine
     content_hash: str
-    diagrams: dict[tuple[str, str | None], bytes] = field(default_factory=dict)
+    diagrams: dict[tuple[str, object], bytes] = field(default_factory=dict)  # per language, marks
 
 
 class _Token:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from sqlmodel import Session
 
 from app.errors import InvalidTransition, StaleInstance, ValidationFailed
@@ -19,7 +18,7 @@ from app.web.forms import FormState
 from app.web.ids import form_id, parse_id
 from app.web.sessions import flash
 from app.web.templating import render
-from app.workflows_web.diagrams import diagram_svg
+from app.workflows_web.diagrams import case_diagram
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +39,7 @@ def instance_page(
     first = form_trigger or (requested or "").removeprefix("action-")
     view.actions.sort(key=lambda a: a.trigger != first)  # stable: the rest keep their order
     compiled = registry.compiled(db, instance.definition_id)
-    diagram = Markup(diagram_svg(compiled, locale, instance.state))  # noqa: S704 - Graphviz SVG
+    diagram = case_diagram(db, compiled, instance, locale)
     return render(request, "instances/detail.html", {
         "view": view, "diagram": diagram, "notice": notice,
         "content": case_content(db, instance, locale, registry), "requested_trigger": first,

@@ -9,17 +9,17 @@ administrator adds nothing: administrators run the system, they do not read care
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.engine.access import SCOPE_ROLES, visible_filter
 from app.engine.models import WorkflowInstance
 from app.errors import NotAllowed, NotFound
 from app.i18n import N_
-from app.notifications.delivery import redact_links, retry_now
+from app.notifications.delivery import in_quiet_hours, redact_links, retry_now
 from app.notifications.models import CREDENTIAL_KINDS, MessageStatus, OutboxMessage
 from app.org.models import OrgUnit, Person, RoleAssignment
 
@@ -138,3 +138,26 @@ def retry(session: Session, *, viewer: Person, message_id: int, now: datetime) -
         OutboxMessage.id == message_id, _failed(session, viewer))).first()
     if visible is None or not retry_now(session, message_id, now):
         raise NotFound("No such message.")
+
+
+@dataclass(frozen=True)
+class MailWaiting:
+    """Mail not sent yet, and why: at night nothing is sent, it waits for the morning."""
+
+    count: int
+    quiet_now: bool
+    quiet_from: time
+    quiet_until: time
+
+
+def mail_waiting(session: Session, *, viewer: Person, now: datetime,
+                 settings: Settings) -> MailWaiting:
+    """How many messages wait for their first attempt (all of them for an administrator, one's
+    own for anyone else), and whether quiet hours hold them back."""
+    query = select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == MessageStatus.pending, OutboxMessage.attempts == 0)
+    if not viewer.is_admin:
+        query = query.where(OutboxMessage.recipient_id == viewer.id)
+    count = session.exec(query).one()
+    return MailWaiting(int(count), in_quiet_hours(now, settings), settings.quiet_hours_start,
+                       settings.quiet_hours_end)

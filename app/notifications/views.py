@@ -13,7 +13,7 @@ from app.i18n import Message
 from app.notifications import link_pages, service
 from app.notifications.outbox import set_digest, wants_digest
 from app.org.models import Person
-from app.web.deps import CurrentUser, FormDep, SessionDep
+from app.web.deps import CurrentUser, FormDep, LocaleDep, SessionDep
 from app.web.labels import person_name
 from app.web.sessions import flash
 from app.web.templating import render
@@ -44,21 +44,25 @@ def _rows(db: SessionDep, kept: list[service.KeptMail], locale: str) -> list[dic
 
 
 @router.get("/mailbox")
-def mailbox(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    """Demo mode: my mail, and mail about cases I may see (their links blanked out)."""
-    kept = service.mailbox(db, viewer=user, settings=request.app.state.settings)
-    return render(request, "notifications/mailbox.html", {"rows": _rows(db, kept, user.locale)})
+def mailbox(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep) -> Response:
+    """Demo mode: my mail, and mail about cases I may see (their links blanked out); the page
+    says when mail waits (at night nothing is sent) and names people in the page's language."""
+    settings = request.app.state.settings
+    kept = service.mailbox(db, viewer=user, settings=settings)
+    waiting = service.mail_waiting(db, viewer=user, now=clock.now(), settings=settings)
+    return render(request, "notifications/mailbox.html",
+                  {"rows": _rows(db, kept, locale), "waiting": waiting})
 
 
 @router.get("/mailbox/{message_id}")
 def mailbox_message(message_id: int, request: Request, db: SessionDep,
-                    user: CurrentUser) -> Response:
+                    user: CurrentUser, locale: LocaleDep) -> Response:
     """One kept message, its links clickable (only the recipient's own links work)."""
     kept = service.mailbox_message(db, viewer=user, settings=request.app.state.settings,
                                    message_id=message_id)
     recipient = db.get(Person, kept.message.recipient_id)
     response = render(request, "notifications/mailbox_message.html", {
-        "message": kept.message, "to": person_name(recipient, user.locale),
+        "message": kept.message, "to": person_name(recipient, locale),
         "body": linkify(kept.message.body_text),
     })
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
@@ -66,10 +70,10 @@ def mailbox_message(message_id: int, request: Request, db: SessionDep,
 
 
 @router.get("/outbox/failures")
-def failures(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+def failures(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep) -> Response:
     """What could not be delivered, or waits for a retry, as far as the reader may know."""
     kept = service.failures(db, viewer=user)
-    return render(request, "notifications/failures.html", {"rows": _rows(db, kept, user.locale)})
+    return render(request, "notifications/failures.html", {"rows": _rows(db, kept, locale)})
 
 
 @router.post("/outbox/{message_id}/retry")

@@ -50,7 +50,7 @@ from app.web.input import blank_to_none, parse_input
 from app.web.labels import person_name
 from app.web.sessions import flash
 from app.web.templating import render
-from app.workflows_web.diagrams import diagram_svg
+from app.workflows_web.diagrams import case_diagram
 
 router = APIRouter(include_in_schema=False)
 # ASCII digits, at most three: a row index is small, and \d would also match ² or ٣.
@@ -109,7 +109,7 @@ def _new_page(request: Request, db: Session, user: Person, locale: str, state: F
                                                 "employee_id": user.id})
     employee = builder.field("employee_id", "Employee", "choice", required=True)
     employee.choices = [(str(p.id), person_name(p, locale)) for p in _subordinates(db, user)]
-    title = builder.field("title", "Title", required=True, max_length=200)
+    title = builder.field("title", "Plan title", required=True, max_length=200)
     return render(request, "plans/new.html", {
         "fields": [employee, title, *forms.gap_fields(builder)], "message": state.message,
     }, status_code=status_code)
@@ -171,7 +171,7 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
         "summary": signing.summary(db, plan, locale) if steer.shows_content else None,
         "next_plan_id": (instance.context or {}).get("next_plan_id"),
         "message": state.message if state else "",
-        "diagram": Markup(diagram_svg(compiled, locale, instance.state)),  # noqa: S704
+        "diagram": case_diagram(db, compiled, instance, locale),
         "owners": owners, "versions": versions, "diff": diff,
         "may_export_dossier": may_export(db, viewer=user, plan=plan),
         "catalogue": content.cause_catalogue(),

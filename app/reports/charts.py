@@ -6,6 +6,8 @@ is pure SVG that pages inline (and print) as is. The numbers are always in a tab
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Sequence
 
 import pygal
@@ -27,12 +29,20 @@ STYLE = Style(
     value_label_font_family=FONT,
     title_font_family=FONT,
     legend_font_family=FONT,
-    label_font_size=13,
-    major_label_font_size=13,
-    value_font_size=12,
-    legend_font_size=13,
-    title_font_size=15,
+    label_font_size=15,
+    major_label_font_size=15,
+    value_font_size=15,
+    value_label_font_size=15,
+    tooltip_font_size=15,
+    legend_font_size=15,
+    title_font_size=16,
+    no_data_font_size=24,
 )
+# Charts are drawn 400 units wide and scaled to their box: on a 390 px phone the box is about
+# 337 px, so 15-unit text is still 12.6 px; on a desktop they are shown at most 480 px wide.
+WIDTH = 400
+LABEL_ROOM = 0.42  # share of the width a horizontal bar chart's labels may take
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
 SCRIPT_TAGS = ("{http://www.w3.org/2000/svg}script", "script")
@@ -56,19 +66,34 @@ def _without_scripts(root):  # noqa: ANN001, ANN202 - an lxml or ElementTree ele
     return root
 
 
-def _config(title: str, height: int, **extra: object) -> dict[str, object]:
+# Colours by meaning: overdue work in reds that deepen with age, plans in the brand blue, a
+# plan that met its requirement in green, a cancelled one in grey.
+OVERDUE_SHADES = ("#f2c14e", "#e8873a", "#c8553d", "#8e2c22")
+OVERDUE = "#c8553d"
+BRAND = "#1d4e89"
+MET, CONTINUED, DECIDED, CANCELLED = "#2f7d4f", "#1d4e89", "#b7791f", "#8a96a3"
+
+
+def _config(height: int, colors: Sequence[str] | None = None, **extra: object
+            ) -> dict[str, object]:
+    style = STYLE
+    if colors:
+        style = copy.copy(STYLE)
+        style.colors = tuple(colors)
     return {
-        "title": title,
-        "style": STYLE,
+        "title": None,  # the panel's heading names the chart; drawn again it only takes room
+        "style": style,
         "js": [],
         "disable_xml_declaration": True,
-        "width": 640,
+        "width": WIDTH,
         "height": height,
         "print_values": True,
         "print_zeroes": False,
         "show_y_guides": True,
-        "margin": 12,
-        "truncate_label": 18,
+        "margin": 10,
+        "spacing": 8,
+        "truncate_legend": -1,
+        "legend_at_bottom_columns": 1,
         "no_data_text": "—",
         "classes": ["pygal-chart", "report-chart"],
         **extra,
@@ -86,43 +111,87 @@ def _whole_ticks(series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool) 
     return list(range(0, top + step + 1, step)) if top else [0, 1]
 
 
-def _render(chart: pygal.graph.graph.Graph) -> Markup:
+def text_width(text: str, size: float) -> float:
+    """About how wide a text is drawn: a Chinese character as wide as the font size, a Latin
+    letter or digit about 0.6 of it (pygal counts every character as 0.6, which clips Chinese
+    labels and, with long English ones, left no room for the bars at all)."""
+    return sum(size if CJK.match(char) else 0.6 * size for char in text)
+
+
+def fit_label(text: str, room: float, size: float) -> str:
+    """The label, cut with an ellipsis when it is wider than `room` (the table beside the chart
+    always has it in full)."""
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _label_margin(labels: Sequence[str]) -> dict[str, float]:
+    """margin_left so that pygal, which adds its own estimate of the labels' width, leaves
+    exactly the room the (fitted) labels need."""
+    size = STYLE.label_font_size
+    needed = max((text_width(label, size) for label in labels), default=0)
+    estimated = max((0.6 * size * len(label) for label in labels), default=0)
+    return {"margin_left": max(4.0, 10 + needed - estimated)}
+
+
+def _render(chart: pygal.graph.graph.Graph, title: str) -> Markup:
+    def named(root):  # noqa: ANN001, ANN202 - the chart's accessible name is its title
+        root.set("role", "img")
+        root.set("aria-label", title)
+        return root
+
     chart.add_xml_filter(_without_scripts)
+    chart.add_xml_filter(named)
     return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal escapes every text
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
-              *, horizontal: bool = False, stacked: bool = False) -> Markup:
-    """Bars per label, one colour per series (stacked when asked)."""
+              *, horizontal: bool = False, stacked: bool = False,
+              colors: Sequence[str] | None = None) -> Markup:
+    """Bars per label, one colour per series (stacked when asked). Horizontal bars read from
+    the top down, in the order of the table beside them (pygal draws the first at the foot)."""
+    if horizontal:
+        labels = list(reversed(labels))
+        series = [(name, list(reversed(values))) for name, values in series]
     kind = {(False, False): pygal.Bar, (True, False): pygal.HorizontalBar,
             (False, True): pygal.StackedBar, (True, True): pygal.HorizontalStackedBar}
-    height = max(260, 34 * len(labels) + 120) if horizontal else 320
+    size = STYLE.label_font_size
+    legend = len(series) if len(series) > 1 else 0
+    height = (max(200, 36 * len(labels) + 90) if horizontal else 300) + 26 * legend
+    room = WIDTH * LABEL_ROOM if horizontal else (WIDTH - 60) / max(1, len(labels)) - 6
+    shown = [fit_label(label, room, size) for label in labels]
     chart = kind[(horizontal, stacked)](
-        **_config(title, height), show_legend=len(series) > 1, legend_at_bottom=True,
-        x_label_rotation=0 if horizontal or len(labels) <= 6 else 30)
-    chart.x_labels = list(labels)
+        **_config(height, colors, **(_label_margin(shown) if horizontal else {})),
+        show_legend=bool(legend), legend_at_bottom=True, truncate_label=-1, x_label_rotation=0)
+    chart.x_labels = shown
     chart.y_labels = _whole_ticks(series, stacked=stacked)
     for name, values in series:
         chart.add(name, list(values))
-    return _render(chart)
+    return _render(chart, title)
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
-               ) -> Markup:
+def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+               colors: Sequence[str] | None = None) -> Markup:
     """A line over time (labels are dates), one line per series."""
-    chart = pygal.Line(**_config(title, 300, print_values=False), show_legend=len(series) > 1,
-                       legend_at_bottom=True, x_label_rotation=30, show_dots=len(labels) < 40,
-                       show_minor_x_labels=False, x_labels_major_every=max(1, len(labels) // 8))
+    chart = pygal.Line(**_config(300, colors, print_values=False), truncate_label=-1,
+                       show_legend=len(series) > 1, legend_at_bottom=True, x_label_rotation=0,
+                       show_dots=len(labels) < 40, show_minor_x_labels=False,
+                       x_labels_major_every=max(1, -(-len(labels) // 4)))
     chart.x_labels = list(labels)
     chart.y_labels = _whole_ticks(series, stacked=False)
     for name, values in series:
         chart.add(name, list(values))
-    return _render(chart)
+    return _render(chart, title)
 
 
-def pie_chart(title: str, slices: Sequence[tuple[str, int]]) -> Markup:
+def pie_chart(title: str, slices: Sequence[tuple[str, int]],
+              colors: Sequence[str] | None = None) -> Markup:
     """Shares of a whole, one slice per label."""
-    chart = pygal.Pie(**_config(title, 320), inner_radius=0.45, legend_at_bottom=True)
+    chart = pygal.Pie(**_config(300 + 26 * len(slices), colors), inner_radius=0.45,
+                      truncate_label=-1, legend_at_bottom=True)
     for name, value in slices:
         chart.add(name, value)
-    return _render(chart)
+    return _render(chart, title)

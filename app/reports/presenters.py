@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.dates import format_date, format_skeleton
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
@@ -13,6 +14,8 @@ from app.engine.definitions import WorkflowSpec
 from app.engine.registry import Registry
 from app.i18n import N_, gettext_for, pick_label
 from app.org.models import OrgUnit, Person
+from app.promotions.models import PromotionRound
+from app.promotions.schemes import schemes_of
 from app.reports import charts
 from app.reports.aging import BUCKET_KEYS, BUCKETS
 from app.reports.lists import PlanRow, TaskRow, waiting_key
@@ -28,6 +31,8 @@ OUTCOME_LABELS = {
     "closed_by_hr:replacement": N_("HR decision: replacement"),
     "cancelled": N_("Cancelled"),
 }
+OUTCOME_COLOURS = {"closed": charts.MET, "next_cycle": charts.CONTINUED,
+                   "closed_by_hr": charts.DECIDED, "cancelled": charts.CANCELLED}
 DEFAULT_CYCLE_WARNING = 2
 DEFAULT_CYCLE_LIMIT = 3
 
@@ -117,7 +122,7 @@ def _unit_panel(board: Dashboard, labels: Labels, link: Callable[..., str]) -> P
     series = [(buckets[i], [line.buckets[k] for line in board.by_unit])
               for i, k in enumerate(BUCKET_KEYS)]
     chart = charts.bar_chart(_("Overdue tasks by unit"), names, series, horizontal=True,
-                             stacked=True)
+                             stacked=True, colors=charts.OVERDUE_SHADES)
     total = [_("Total"), board.overdue_total, *[board.aging[k] for k in BUCKET_KEYS]]
     return Panel("by_unit", _("Overdue tasks by unit"), chart,
                  Table([_("Unit"), _("Overdue"), *buckets], rows, links, total))
@@ -128,7 +133,7 @@ def _aging_panel(board: Dashboard, labels: Labels, overdue_link: Callable[..., s
     buckets = _bucket_labels(_)
     values = [board.aging[k] for k in BUCKET_KEYS]
     chart = charts.bar_chart(_("Overdue tasks by working days overdue"), buckets,
-                             [(_("Overdue"), values)])
+                             [(_("Overdue"), values)], horizontal=True, colors=[charts.OVERDUE])
     rows = [[label, value] for label, value in zip(buckets, values, strict=True)]
     links = [overdue_link(bucket=key) for key in BUCKET_KEYS]
     return Panel("aging", _("Aging in working days"), chart,
@@ -152,7 +157,8 @@ def _waiting_panel(session: Session, board: Dashboard, labels: Labels,
     _ = labels.gettext
     names = waiting_labels(session, labels, board.waiting)
     chart = charts.bar_chart(_("Overdue tasks by whom they wait on"), names,
-                             [(_("Overdue"), [w.count for w in board.waiting])], horizontal=True)
+                             [(_("Overdue"), [w.count for w in board.waiting])], horizontal=True,
+                             colors=[charts.OVERDUE])
     rows = [[name, w.count, w.oldest_due] for name, w in zip(names, board.waiting, strict=True)]
     links = [overdue_link(waiting=waiting_key(w.assignee_id, w.group_kind, w.group_name,
                                               w.group_unit_id)) for w in board.waiting]
@@ -176,7 +182,8 @@ def _cycle_panel(board: Dashboard, labels: Labels, plans_link: Callable[..., str
     warning, limit = cycle_rule(labels)
     names = [_("Cycle {n}").format(n=cycle) for cycle, _n in board.plans_by_cycle]
     chart = charts.bar_chart(_("Open plans by cycle"), names,
-                             [(_("Open plans"), [n for _c, n in board.plans_by_cycle])])
+                             [(_("Open plans"), [n for _c, n in board.plans_by_cycle])],
+                             colors=[charts.BRAND])
 
     def flag(cycle: int) -> str:
         if cycle >= limit:
@@ -198,7 +205,9 @@ def _outcome_panel(board: Dashboard, labels: Labels) -> Panel:
     names = [_(OUTCOME_LABELS[key]) if key in OUTCOME_LABELS else key
              for key, _n in board.outcomes]
     chart = charts.pie_chart(_("Plan outcomes"), list(zip(names, [n for _k, n in board.outcomes],
-                                                          strict=True)))
+                                                          strict=True)),
+                             colors=[OUTCOME_COLOURS.get(key.partition(":")[0], charts.BRAND)
+                                     for key, _n in board.outcomes])
     rows = [[name, n] for name, (_k, n) in zip(names, board.outcomes, strict=True)]
     return Panel("outcomes", _("Plan outcomes"), chart,
                  Table([_("Outcome"), _("Plans")], rows, [],
@@ -217,20 +226,29 @@ def _promotion_panel(board: Dashboard, labels: Labels) -> Panel | None:
         rows.append([labels.workflow(spec, workflow), labels.state(spec, state), n])
     chart = charts.bar_chart(_("Promotion requests by step"), names,
                              [(_("Requests"), [n for *_x, n in board.promotion.steps])],
-                             horizontal=True)
-    round_ = board.promotion.round
-    title = _("Promotion round {scheme} {year}").format(scheme=round_.scheme, year=round_.year)
+                             horizontal=True, colors=[charts.BRAND])
+    title = _("Promotion round: {round}").format(
+        round=round_label(board.promotion.round, labels.registry, labels.locale))
     return Panel("promotion", title, chart,
                  Table([_("Route"), _("Step"), _("Requests")], rows, [],
                        [_("Total"), "", sum(n for *_x, n in board.promotion.steps)]))
 
 
+def round_label(round_: PromotionRound, registry: Registry, locale: str) -> str:
+    """A promotion round as people name it: its scheme's label and year (never the scheme id)."""
+    scheme = schemes_of(registry).get(round_.scheme)
+    name = pick_label(scheme.label, locale) if scheme else gettext_for(locale)("Promotion")
+    return f"{name} {round_.year}"
+
+
 def _trend_panel(board: Dashboard, labels: Labels) -> Panel:
     _ = labels.gettext
-    days = [day.isoformat() for day, _n in board.trend]
+    babel_locale = "zh_CN" if labels.locale == "zh_CN" else "en"
+    days = [format_skeleton("MMMd", day, locale=babel_locale) for day, _n in board.trend]
     chart = charts.line_chart(_("Overdue tasks over time"), days,
-                              [(_("Overdue"), [n for _d, n in board.trend])])
-    rows = [[day, n] for day, n in board.trend]
+                              [(_("Overdue"), [n for _d, n in board.trend])],
+                              colors=[charts.OVERDUE]) if board.trend else Markup("")
+    rows = [[format_date(day, "medium", locale=babel_locale), n] for day, n in board.trend]
     note = "" if board.trend else _("No daily snapshot has been taken yet.")
     return Panel("trend", _("Trend of overdue work"), chart,
                  Table([_("Day"), _("Overdue")], rows), note)
@@ -255,7 +273,7 @@ def dashboard_panels(session: Session, board: Dashboard, registry: Registry, loc
     return panels
 
 
-PLAN_HEADER = (N_("Plan"), N_("Employee no."), N_("Employee"), N_("Unit"), N_("Title"),
+PLAN_HEADER = (N_("Plan"), N_("Employee no."), N_("Employee"), N_("Unit"), N_("Plan title"),
                N_("Cycle"), N_("Step"), N_("Opened"), N_("Last change"), N_("Closed"))
 TASK_HEADER = (N_("Task"), N_("Case"), N_("Workflow"), N_("Step"), N_("Employee"), N_("Unit"),
                N_("Waiting on"), N_("Due date"), N_("Working days overdue"))

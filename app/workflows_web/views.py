@@ -9,7 +9,7 @@ from markupsafe import Markup
 from app.errors import NotFound
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
 from app.web.templating import render
-from app.workflows_web.diagrams import diagram_svg
+from app.workflows_web.diagrams import diagram_svg, everywhere_note
 from app.workflows_web.presenters import current_workflows, workflow_view
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +20,8 @@ def workflows(request: Request, db: SessionDep, user: CurrentUser, locale: Local
     """Every current workflow: states, actions, and its diagram."""
     registry = request.app.state.registry
     items = [
-        (workflow_view(c, registry, locale), Markup(diagram_svg(c, locale)))  # noqa: S704
+        (workflow_view(c, registry, locale),
+         Markup(diagram_svg(c, locale)) + everywhere_note(c.spec, locale))  # noqa: S704
         for c in current_workflows(db, registry)
     ]
     return render(request, "workflows/index.html", {"items": items})

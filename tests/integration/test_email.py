@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -96,6 +96,27 @@ def test_the_demo_mailbox_shows_mail_only_to_its_recipient_and_by_need_to_know(
     for outsider in (org.admin, org.colleague, org.hr_b):  # nothing to know here
         text, status = page_as(outsider)
         assert status == 404 and kept.subject not in text
+
+
+def test_at_night_the_mailbox_says_the_mail_waits_for_the_morning(
+        db, engine, registry, app_settings, org, client, login) -> None:
+    org.employee.name_en = "Zhang San"
+    org.admin.locale = "en"  # reads English, looks at the Chinese page
+    start_checks(db, org)
+    night = sweep(engine, at(DAY, 22, 30), settings=app_settings, registry=registry)
+    assert night.sent == 0 and db.exec(select(OutboxMessage)).all()  # made, held back
+    login(client, org.admin)
+
+    waiting = client.get("/mailbox?lang=en").text
+    assert "It is quiet hours (21:00–08:00): no mail is sent at night." in waiting
+    assert "1 message waits and will arrive here after 08:00." in waiting
+    assert "还没有邮件" in client.get("/mailbox?lang=zh_CN").text
+
+    sweep(engine, at(DAY + timedelta(days=1), 8, 5), settings=app_settings, registry=registry)
+    login(client, org.admin)  # a new day, a new session
+    morning = client.get("/mailbox?lang=zh_CN").text
+    assert "夜间到期的提醒会在早上送达这里" in morning and "现在是免打扰时段" not in morning
+    assert "张三" in morning and "Zhang San" not in morning  # names in the page's language
 
 
 def test_while_the_mail_server_is_down_nothing_is_lost_and_nothing_sent_twice(

@@ -37,7 +37,7 @@ def test_overdue_csv_keeps_chinese_and_follows_the_filters(db, world, client, lo
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = read_csv(response.content)
-    assert rows[0][:3] == ["任务", "案件", "流程"]
+    assert rows[0][:3] == ["待办事项", "事项", "流程"]
     assert len(rows) == 1 + 7
     assert {r[4] for r in rows[1:]} >= {"张三", "李四", "甲组长"}
     assert "王五" not in {r[4] for r in rows[1:]}

@@ -132,4 +132,9 @@ def test_demo_mode_lists_every_account_with_post_unit_and_roles(
         assert person.employee_no in page.text
     assert b.colleague.employee_no not in page.text  # no password: cannot sign in
     assert "HR · Branch A" in page.text
-    assert "“demo”" in page.text
+    assert "<code>demo</code>" in page.text  # the password, shown as what one types
+    # one person to start with for each side of the process, then everyone by side
+    start = page.text.split("Start with one of these")[1].split("demo-all")[0]
+    assert [side for side in ("Employee", "Supervisor", "HR") if f'tag">{side}<' in start] == [
+        "Employee", "Supervisor", "HR"]
+    assert all(f"<h3>{group}</h3>" in page.text for group in ("Employees", "Supervisors", "HR"))

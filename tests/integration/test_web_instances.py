@@ -92,7 +92,7 @@ def test_instance_page_shows_state_diagram_timeline_and_my_actions(db, client, l
     assert "张三的案例" in page.text
     assert "已提交" in page.text  # current state, in the reader's language
     assert "<svg" in page.text
-    assert 'fill="#fde2dc"' in page.text  # the current state is highlighted
+    assert 'class="node current"' in page.text  # the current state is highlighted
     assert "请审核" in page.text  # the comment in the timeline
     assert f'action="/instances/{instance.id}/actions/review"' in page.text
     assert f'action="/instances/{instance.id}/actions/send_back"' in page.text
