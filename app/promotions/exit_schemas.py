@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.promotions.schemas import StepOut
+from app.promotions.schemas import RouteStepOut
+from app.web.strict import BodyId
 
 
 class ExitIn(BaseModel):
@@ -16,7 +17,7 @@ class ExitIn(BaseModel):
 
     scheme: str = Field(max_length=60)
     route: str = Field(default="team", max_length=60, description="The scheme's exit route")
-    person_id: int = Field(ge=1, le=2**63 - 1)
+    person_id: BodyId
     reason: str = Field(max_length=60, description="One of the exit route's reasons")
     explanation: str = Field(max_length=5000)
     proposed_date: date = Field(description="When the person should leave the titles")
@@ -50,5 +51,5 @@ class ExitOut(BaseModel):
     state_label: str
     closed: bool
     created_at: datetime
-    route: list[StepOut]
+    route: list[RouteStepOut]
     waiting_on: list[str]

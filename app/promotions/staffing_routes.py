@@ -9,16 +9,17 @@ from fastapi import APIRouter, Path, Query, Request
 from app.promotions import staffing_service
 from app.promotions.staffing_presenters import branch_view, report_view
 from app.promotions.staffing_schemas import BranchQuotaOut, FiguresIn, StaffingOut
+from app.web.conditional import ApiRoute
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
-from app.web.schemas import error_responses
+from app.web.schemas import problems
 
 router = APIRouter(prefix="/api/promotions/staffing", tags=["promotions"],
-                   responses=error_responses(401))
+                   route_class=ApiRoute, responses=problems(401))
 Year = Annotated[int | None, Query(ge=2000, le=2100,
                                    description="The year of the quota; default: this year")]
 
 
-@router.get("", response_model=StaffingOut, responses=error_responses(403, 404),
+@router.get("", response_model=StaffingOut, responses=problems(403, 404),
             summary="Staffing quota per branch and rolled up (HR)")
 def get_staffing(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
                  scheme: Annotated[str, Query(max_length=60)],
@@ -35,7 +36,7 @@ def get_staffing(request: Request, db: SessionDep, user: CurrentUser, locale: Lo
 
 
 @router.put("/{branch_code}", response_model=BranchQuotaOut,
-            responses=error_responses(403, 404, 422),
+            responses=problems(403, 404, 422),
             summary="Keep a branch's figures for a year (HR)")
 def put_figures(branch_code: Annotated[str, Path(max_length=40)], body: FiguresIn,
                 request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,

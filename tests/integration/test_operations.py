@@ -33,7 +33,7 @@ from app.observability.metrics import exposition
 from app.observability.models import SchedulerHeartbeat
 from app.reminders.jobs import run_sweep
 from tests.conftest import WEB_SECRET
-from tests.integration.test_plan_journey_http import Api, draft_and_propose
+from tests.plan_journey import Api, draft_and_propose
 from tests.reminder_helpers import at
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -10,14 +10,11 @@ from sqlmodel import Session, select
 from app.engine import audit
 from app.engine.models import WorkflowInstance
 from app.plans.models import Review
-from tests.integration import test_plan_journey_http as journey
 from tests.plan_helpers import REVIEW, running_plan
+from tests.plan_journey import Api, draft_and_propose, open_task_owners, people, sign_in
 from tests.reminder_helpers import at
 
-# The journey's fixtures (a bank; signed-in API callers) and helpers.
-people, sign_in = journey.people, journey.sign_in
-Api, draft_and_propose, open_task_owners = journey.Api, journey.draft_and_propose, \
-    journey.open_task_owners
+__all__ = ["people", "sign_in"]  # fixtures of the journey, used by name below
 
 
 def running(db: Session, people) -> dict:
@@ -28,8 +25,8 @@ def running(db: Session, people) -> dict:
 
 
 def record(me: Api, plan: dict, point: dict, expect: int = 200) -> dict:
-    return me("POST", f"/api/plans/{plan['id']}/checkpoints/{point['id']}/progress",
-              data={"progress": "已完成本期任务"}, expect=expect)
+    return me("PUT", f"/api/plans/{plan['id']}/checkpoints/{point['id']}/progress",
+              json={"progress": "已完成本期任务"}, expect=expect)
 
 
 def statuses(me: Api, plan: dict) -> list[str]:
