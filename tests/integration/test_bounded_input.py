@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import tracemalloc
 from urllib.parse import urlencode
 
@@ -172,9 +173,12 @@ def _post_streamed(app, path: str, headers: list[tuple[bytes, bytes]], total: in
              "headers": [(b"host", b"testserver"),
                          (b"content-type", b"multipart/form-data; boundary=" + boundary),
                          *headers]}
+    # A thread of its own: a test before this one may have left an event loop running here.
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
     tracemalloc.start()
     try:
-        asyncio.run(app(scope, receive, send))
+        worker.start()
+        worker.join()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
