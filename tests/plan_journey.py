@@ -32,7 +32,10 @@ class Api:
             headers["If-Match"] = self.client.get(plan.group(1)).headers.get("ETag", "")
         response = self.client.request(method, url, headers=headers, **kwargs)
         assert response.status_code == expect, response.text
-        return response.json() if response.content else None
+        body = response.json() if response.content else None
+        if "/actions/" in url and isinstance(body, dict) and "plan" in body:
+            return body["plan"]  # an action answers with what it did and the plan it moved
+        return body
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def draft_and_propose(db: Session, me: Api, boss: Api, plan: dict) -> dict:
     gap_id = plan["gaps"][0]["id"]
     plan = me("POST", f"/api/plans/{pid}/actions/record_gap", json={"payload": {}})
     assert plan["state"] == "gap_identified"
-    me("POST", f"/api/plans/{pid}/gaps/{gap_id}/decision", json={"included": True})
+    me("PUT", f"/api/plans/{pid}/gaps/{gap_id}/decision", json={"included": True})
     boss("POST", f"/api/plans/{pid}/gaps/{gap_id}/causes",
          json={"side": "supervisor", "nature": "subjective",
                "catalogue_key": "supervision_not_timely"}, expect=201)

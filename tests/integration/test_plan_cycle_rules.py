@@ -56,10 +56,10 @@ def test_returning_the_review_reopens_every_checkpoint_still_waiting(
         ("act", people.employee.id, None), ("checkpoint_check", people.manager_a.id, None),
         ("checkpoint_record", people.employee.id, None)}
     record(me, plan, second)
-    checked = boss("POST", f"/api/plans/{plan['id']}/checkpoints/{first['id']}/check",
+    checked = boss("PUT", f"/api/plans/{plan['id']}/checkpoints/{first['id']}/check",
                    json={"result": "on_track"})
     assert checked["status"] == "checked"
-    again = boss("POST", f"/api/plans/{plan['id']}/checkpoints/{first['id']}/check",
+    again = boss("PUT", f"/api/plans/{plan['id']}/checkpoints/{first['id']}/check",
                  json={"result": "on_track"}, expect=409)
     assert "already been checked" in again["detail"] or "已经检查过" in again["detail"]
     assert statuses(me, plan) == ["checked", "recorded", "open"]

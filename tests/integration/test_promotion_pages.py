@@ -280,9 +280,8 @@ WORK_ROW = re.compile(r'data-form="([^"]*)">\s*<a class="work-link" href="([^"]+
 def test_the_recommending_department_sees_whose_application_and_decides_beside_it(
         client, csrf, login, org) -> None:
     login(client, org.employee_b)
-    applied = client.post("/api/promotions/requests", headers={"X-CSRF-Token": csrf(client)},
-                          json={"scheme": "bocom_private_finance_2002",
-                                "target_title": "senior_cm", "facts": GOOD_FACTS})
+    applied = api_apply(client, csrf, scheme="bocom_private_finance_2002",
+                        target_title="senior_cm", facts=GOOD_FACTS)
     assert applied.status_code == 201, applied.text
     case = applied.json()
     client.post("/logout", data={"csrf_token": csrf(client)})
