@@ -69,13 +69,11 @@ def verify(name: str, monkeypatch: pytest.MonkeyPatch) -> Result:
 
 
 def test_a_restored_dump_passes_the_audit_check(databases: list[str], tmp_path: Path,
-                                                 workflows_dir: Path,
+                                                 registry: Registry,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     original, restored = databases
     runner.upgrade(url_of(original))
     engine = make_engine(url_of(original))
-    registry = Registry(workflows_dir)
-    registry.load()
     with Session(engine, expire_on_commit=False) as db:
         registry.sync(db)
         org = bank(db)
