@@ -113,8 +113,10 @@ def test_nan_infinity_and_1e999_are_refused_with_field_messages(employee, db, pl
 
 def test_nul_and_other_control_characters_are_refused_by_name(employee, db, plan_id) -> None:
     csrf = token(employee.get(f"/plans/{plan_id}").text)
+    etag = employee.get(f"/api/plans/{plan_id}").headers["ETag"]
     answer = employee.post(f"/api/plans/{plan_id}/gaps", json={
-        "requirement": "要求\x00", "actual": "实际"}, headers={"X-CSRF-Token": csrf})
+        "requirement": "要求\x00", "actual": "实际"},
+        headers={"X-CSRF-Token": csrf, "If-Match": etag})
     assert answer.status_code == 422
     assert "requirement" in answer.text and "控制字符" in answer.text  # the field, the reason
     assert "超出范围" not in answer.text  # not "a number is out of range"
@@ -122,8 +124,10 @@ def test_nul_and_other_control_characters_are_refused_by_name(employee, db, plan
         "csrf_token": csrf, "requirement": "要求\x1b[31m", "actual": "实际"}, params={
             "lang": "en"})
     assert answer.status_code == 422 and "control character" in answer.text
+    etag = employee.get(f"/api/plans/{plan_id}").headers["ETag"]
     kept = employee.post(f"/api/plans/{plan_id}/gaps", json={
-        "requirement": "第一行\n第二行\t😀", "actual": "实际"}, headers={"X-CSRF-Token": csrf})
+        "requirement": "第一行\n第二行\t😀", "actual": "实际"},
+        headers={"X-CSRF-Token": csrf, "If-Match": etag})
     assert kept.status_code in (200, 201), kept.text
     db.expire_all()
     assert len(db.exec(select(Gap).where(Gap.plan_id == plan_id)).all()) == 2
@@ -133,7 +137,7 @@ def test_a_thousand_files_are_refused_before_any_is_read(employee, db, app, plan
     csrf = token(employee.get(f"/plans/{plan_id}").text)
     files = [("files", (f"e{i}.txt", b"x", "text/plain")) for i in range(1000)]
     for path in (f"/plans/{plan_id}/checkpoints/1/progress",
-                 f"/api/plans/{plan_id}/checkpoints/1/progress"):
+                 f"/api/plans/{plan_id}/checkpoints/1/evidence"):
         answer = employee.post(path, data={"csrf_token": csrf, "progress": "p"}, files=files,
                                headers={"X-CSRF-Token": csrf})
         assert answer.status_code == 422, (path, answer.status_code)
@@ -193,7 +197,7 @@ def test_120_megabytes_are_refused_while_streaming_without_being_buffered(
     limit = app.state.settings.upload_max_bytes
     chunk = b"\0" * (1024 * 1024)  # one buffer sent again and again: the test holds 1 MB
     status, pulled, peak = _post_streamed(
-        app, f"/api/plans/{plan_id}/checkpoints/1/progress", headers, 120 * 1024 * 1024, chunk)
+        app, f"/api/plans/{plan_id}/checkpoints/1/evidence", headers, 120 * 1024 * 1024, chunk)
     assert status == 413
     assert pulled <= limit + len(chunk)  # stopped reading as soon as the limit was passed
     assert peak < 16 * 1024 * 1024  # never held the body: spooled files and one chunk at most

@@ -25,6 +25,7 @@ from app.plans import checkpoints
 from app.plans.models import Checkpoint
 from app.plans.schemas import ProgressEntry
 from app.promotions import service as promotions
+from app.promotions.grades import hold_title
 from app.reminders.plan import Phase, phase_on
 from app.reminders.recipients import group_holders
 from app.reminders.sweep import sweep
@@ -271,7 +272,8 @@ def test_a_mail_says_what_is_true_on_the_day_it_is_sent(db, engine, registry, si
 def test_a_filing_notice_is_mailed_once_for_information_and_leads_to_where_it_is_acknowledged(
         db, engine, registry, sink) -> None:
     org = provincial_bank(db)
-    org.employee_b.grade = "cm"
+    hold_title(db, person=org.employee_b, scheme="bocom_private_finance_2002", title="cm",
+               on=date(2024, 1, 1))
     registry.sync(db)
     db.commit()
     at(date(2026, 3, 10))  # inside the private-finance application window
