@@ -52,6 +52,21 @@ def problem(request: Request, status: int, code: str, detail: str, *,
                         headers=headers)
 
 
+# What a form says above its marked fields; an API client has no marks, so it gets the list.
+SCREEN_WORDING = frozenset({"Please correct the marked fields."})
+FIELDS_DETAIL = N_("Some fields are not valid: {problems}")
+
+
+def api_detail(exc: DomainError, errors: dict[str, str] | None,
+               gettext: Callable[[str], str]) -> str:
+    """A domain error's detail for an API client: the fields themselves instead of words that
+    point at marks on a page."""
+    if errors and exc.message.msgid in SCREEN_WORDING:
+        return gettext(FIELDS_DETAIL).format(
+            problems="; ".join(f"{name}: {text}" for name, text in errors.items()))
+    return exc.text(gettext)
+
+
 def error_page(request: Request, status_code: int, message: str) -> Response:
     """The HTML error page: a clear message, a way back, never a traceback."""
     return render(request, "errors/error.html", {"status_code": status_code, "message": message},
@@ -78,8 +93,8 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
             extra["rejected"] = [{"line": line, "problem": str(why)}
                                  for line, why in exc.rejected]
         errors = exc.field_texts(gettext) if isinstance(exc, ValidationFailed) else None
-        return problem(request, exc.api_status, exc.code, exc.text(gettext), errors=errors,
-                       headers=headers, **extra)
+        return problem(request, exc.api_status, exc.code, api_detail(exc, errors, gettext),
+                       errors=errors, headers=headers, **extra)
     if isinstance(exc, NotAuthenticated):
         return _login_redirect(request)
     return error_page(request, exc.status_code, exc.text(gettext))

@@ -161,6 +161,8 @@ def test_already_signed_is_already_done_and_payload_fields_are_checked(db, org,
     unknown = problem(me.client.post(f"{url}/actions/sign", json={"payload": {"colour": "red"}},
                                      headers={"If-Match": etag}), 422, "validation_failed")
     assert unknown["errors"] == {"colour": "This field is not expected here."}
+    assert unknown["detail"] == (
+        "Some fields are not valid: colour: This field is not expected here.")
     signed = me("POST", f"{url}/actions/sign", json={"payload": {"meaning": "agree"}},
                 headers={"If-Match": etag})
     assert signed.json()["completed"] is False
