@@ -80,15 +80,16 @@ def gone_with_its_connection(engine) -> None:
 
 
 def sent_by(output: str) -> int:
-    match = re.search(r"(\d+) sent", output)
+    match = re.search(r"(\d+) sent, ", output)  # the summary line, not the log line
     assert match, output
     return int(match.group(1))
 
 
 def test_two_schedulers_and_a_slow_server_deliver_each_message_once(
         on_postgresql, db, registry, database_url, tmp_path) -> None:
-    keys = queue_results(db, 6)
-    sink = SmtpSink(delay=0.3, overlap=2)  # 6 × 0.3 s: the work outlasts the 1 s lease
+    keys = queue_results(db, 16)
+    # 16 × 0.3 s: the work outlasts the 1 s lease, and the start of either process
+    sink = SmtpSink(delay=0.3, overlap=2)
     sink.start()
     try:
         processes = [scheduler(database_url, sink, tmp_path) for _ in range(2)]
