@@ -85,10 +85,15 @@ def test_someone_without_a_title_cannot_leave_and_every_field_is_asked_for_at_on
     assert set(caught.value.field_errors) == {"reason", "explanation", "proposed_date"}
 
 
-def test_one_exit_at_a_time(db, org) -> None:
-    propose(db, org)
+def test_one_exit_at_a_time(client, login, db, org) -> None:
+    first = propose(db, org)
     with pytest.raises(InvalidTransition, match="already under way"):
         propose(db, org)
+    db.rollback()
+    login(client, org.manager)
+    form = client.get(f"/promotions/exits/new?scheme={CORP}&person_id={org.employee.id}")
+    assert 'action="/promotions/exits"' not in form.text  # not offered again
+    assert f'href="/promotions/exits/{first.id}"' in form.text
 
 
 def test_the_exit_page_offers_the_step_only_to_whoever_holds_it(client, login, csrf, db, org):
