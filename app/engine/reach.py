@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from app.engine import actors as actor_exprs
 from app.engine.definitions import WorkflowSpec
 from app.org.models import OrgUnit, Person, RoleAssignment
+from app.org.rows import Unit
 
 
 @dataclass(frozen=True)
@@ -81,19 +82,6 @@ def workflow_sites(specs: Iterable[WorkflowSpec]) -> list[Site]:
             for rung in (state_spec.deadline.escalate if state_spec.deadline else []):
                 add(spec, name, rung.to, "escalation")
     return list(sites.values())
-
-
-@dataclass(frozen=True)
-class Unit:
-    """An org unit as the check read it (plain data: it outlives the session)."""
-
-    id: int
-    code: str
-    name: str
-    name_en: str
-    kind: str
-    parent_id: int | None
-    path: str
 
 
 @dataclass(frozen=True)
