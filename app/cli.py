@@ -430,7 +430,7 @@ def import_people_command(
         Path,
         typer.Argument(
             help="people.csv: employee_no, name, name_en, email, locale, org_unit_code, post, "
-            "grade, supervisor_no, roles, password."
+            "grade, titles, supervisor_no, roles, password."
         ),
     ],
 ) -> None:
@@ -438,8 +438,11 @@ def import_people_command(
 
     roles lists the person's roles and committee seats, separated by ';', e.g.
     "role:hr@BR01;committee:leadership_group@BR01" (names from workflows/organisation.yaml);
-    it replaces the roles the person held. password is optional and stored only as a hash.
-    Import the org units first.
+    it replaces the roles the person held. grade names one title in the bank's words (e.g.
+    "三级"), titles any number as scheme:name separated by ';' (e.g.
+    "corporate_cm_2012:高级客户经理"); names map through each scheme's titles and aliases, and
+    an unknown or ambiguous one rejects the row. password is optional and stored only as a
+    hash. Import the org units first.
     """
     _run_import("people", file)
 

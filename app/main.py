@@ -62,6 +62,7 @@ ROUTER_MODULES = (
     "app.promotions.exit_views",
     "app.promotions.staffing_routes",
     "app.promotions.staffing_views",
+    "app.promotions.title_routes",
     "app.assessments.routes",
     "app.assessments.views",
     "app.reminders.routes",

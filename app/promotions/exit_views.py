@@ -56,6 +56,7 @@ def _form_page(request: Request, db: Session, user: Person, locale: str, scheme_
         "route": route, "route_label": pick_label(spec.label, locale),
         "person_id": person.id, "person_name": person_name(person, locale),
         "current_label": pick_label(held.label, locale) if held else "",
+        "under_way": exits.open_exit(db, person_id=person.id, scheme=scheme.scheme),
         "fields": fields, "message": state.message}, status_code=status_code)
 
 

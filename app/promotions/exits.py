@@ -73,7 +73,7 @@ def propose_exit(db_session: Session, *, scheme: str, route: str, person: Person
     if errors:
         raise RuleRefused(N_("Please correct the marked fields."), field_errors=errors)
     assert held is not None and proposed_date is not None
-    if _open_exit(db_session, person_id=person.id, scheme=found.scheme):
+    if open_exit(db_session, person_id=person.id, scheme=found.scheme) is not None:
         raise InvalidTransition("An exit of {name} is already under way.", name=person.name)
     exit_ = ExitRequest(scheme=found.scheme, route=route, person_id=person.id,
                         applicant_id=applicant.id, kind=kind, current_title=held.name,
@@ -94,12 +94,13 @@ def propose_exit(db_session: Session, *, scheme: str, route: str, person: Person
     return exit_
 
 
-def _open_exit(db_session: Session, *, person_id: int | None, scheme: str) -> bool:
+def open_exit(db_session: Session, *, person_id: int | None, scheme: str) -> int | None:
+    """The exit of a person from a scheme's titles that is under way (its id), if any."""
     return db_session.exec(
         select(ExitRequest.id).join(WorkflowInstance,
                                     WorkflowInstance.id == ExitRequest.instance_id)
         .where(ExitRequest.person_id == person_id, ExitRequest.scheme == scheme,
-               WorkflowInstance.closed_at.is_(None))).first() is not None
+               WorkflowInstance.closed_at.is_(None))).first()
 
 
 def _effective(event: AuditEvent | None, field: str, fallback: date) -> date:

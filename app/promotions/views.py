@@ -69,7 +69,8 @@ def _nominations(db: Session, user: Person, schemes: list[Scheme], verdicts: lis
             "nominate": [{"scheme": s.scheme, "label": pick_label(s.label, locale)}
                          for s, _ in open_schemes],
             "exits": [{"scheme": s.scheme, "route": route,
-                       "label": pick_label(spec.label, locale)}
+                       "label": pick_label(spec.label, locale),
+                       "under_way": exits.open_exit(db, person_id=person.id, scheme=s.scheme)}
                       for s in schemes if s.scheme in held
                       for route, spec in s.exits.items()
                       if "nomination" in spec.application_kinds],

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from app.engine.access import SCOPE_ROLES
 from app.errors import NotAllowed, NotFound
 from app.org.models import OrgUnit, Person, RoleAssignment
+from app.org.rows import Unit
 
 
 @dataclass(frozen=True)
@@ -60,19 +61,6 @@ def focus_unit(session: Session, scope: Scope, unit_id: int | None) -> OrgUnit |
     if not scope.covers(unit):
         raise NotFound("No unit {id} in your scope.", id=unit_id)
     return unit
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A unit as reports read it: plain columns, cheap to load by the thousand."""
-
-    id: int
-    code: str
-    name: str
-    name_en: str
-    kind: str
-    parent_id: int | None
-    path: str
 
 
 def units_below(session: Session, scope: Scope, focus: OrgUnit | None) -> list[Unit]:

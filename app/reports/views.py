@@ -105,7 +105,7 @@ def _unrouted(db: Session, user: Person, registry: Any, locale: str) -> list[str
     may stall silently)."""
     if not may_view_rounds(db, user):
         return []
-    gaps = reach.in_area(db, reach.check(db, registry), user)
+    gaps = reach.in_area(db, reach.check_remembered(db, registry), user)
     return [localise(reach.describe(g, registry.vocabulary, locale), locale) for g in gaps]
 
 

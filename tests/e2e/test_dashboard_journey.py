@@ -24,9 +24,10 @@ def test_hr_drills_down_to_a_branch_reminds_the_overdue_and_exports_them(
     hr.locator("h1", has_text="HR dashboard").wait_for()
     shot(hr, "dashboard-head-office")
 
-    branch = hr.locator(".report-panel table.numbers a[href*='/reports/dashboard?unit=']",
-                        has_text="Jiangcheng").first
-    branch.click()
+    units = ".report-panel table.numbers a[href*='/reports/dashboard?unit=']"
+    hr.locator(units, has_text="Jiangnan").first.click()  # the provincial branch, then a branch
+    hr.locator("nav.breadcrumb strong", has_text="Jiangnan").wait_for()
+    hr.locator(units, has_text="Jiangcheng").first.click()
     hr.locator("nav.breadcrumb strong").wait_for()
     assert "Jiangcheng" in hr.locator("h1").inner_text()
     shot(hr, "dashboard-branch")

@@ -13,7 +13,7 @@ from app import clock
 from app.engine import audit, runtime
 from app.engine.registry import Registry
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.promotions import exits, grades
+from app.promotions import exits, grades, links
 from app.promotions.models import ExitRequest, GradeHistory
 from tests.promotion_helpers import act, instance_of, open_tasks, provincial_bank
 
@@ -65,6 +65,7 @@ def test_an_exit_goes_level_by_level_and_ends_the_title_from_the_approved_date(d
                            on=date(2026, 6, 15)) is None
     last = db.exec(select(GradeHistory).where(GradeHistory.exit_id == exit_.id)).one()
     assert (last.title, last.previous_grade, last.source) == ("", "senior_cm", "exit")
+    assert links.case_url(db, instance) == f"/promotions/exits/{exit_.id}#decide"
 
 
 def test_only_the_operating_unit_may_report_an_exit(db, org) -> None:
@@ -84,10 +85,15 @@ def test_someone_without_a_title_cannot_leave_and_every_field_is_asked_for_at_on
     assert set(caught.value.field_errors) == {"reason", "explanation", "proposed_date"}
 
 
-def test_one_exit_at_a_time(db, org) -> None:
-    propose(db, org)
+def test_one_exit_at_a_time(client, login, db, org) -> None:
+    first = propose(db, org)
     with pytest.raises(InvalidTransition, match="already under way"):
         propose(db, org)
+    db.rollback()
+    login(client, org.manager)
+    form = client.get(f"/promotions/exits/new?scheme={CORP}&person_id={org.employee.id}")
+    assert 'action="/promotions/exits"' not in form.text  # not offered again
+    assert f'href="/promotions/exits/{first.id}"' in form.text
 
 
 def test_the_exit_page_offers_the_step_only_to_whoever_holds_it(client, login, csrf, db, org):
@@ -119,6 +125,10 @@ def test_an_exit_through_the_api(client, login, csrf, org) -> None:
     assert (body["state"], body["current_title"], body["reason_label"]) == (
         "corporate_check", "senior_cm", "本人申请")
     assert [s["status"] for s in body["route"]][:2] == ["done", "current"]
+    titles = client.get(f"/api/promotions/people/{org.employee.id}/titles",
+                        headers={"Accept-Language": "en"}).json()
+    assert [(t["scheme"], t["title"]) for t in titles] == [(CORP, "senior_cm")]
+    assert [h["source"] for h in titles[0]["history"]] == ["import"]
     missing = client.post("/api/promotions/exits", json={
         "scheme": CORP, "person_id": org.colleague.id, "reason": "x", "explanation": "",
         "proposed_date": "2026-07-01"}, headers={"X-CSRF-Token": csrf(client)})
