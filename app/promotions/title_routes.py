@@ -13,11 +13,12 @@ from app.assessments.service import get_person
 from app.i18n import pick_label
 from app.promotions import grades
 from app.promotions.schemes import schemes_of
+from app.web.conditional import ApiRoute
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
-from app.web.schemas import error_responses
+from app.web.schemas import problems
 
 router = APIRouter(prefix="/api/promotions/people", tags=["promotions"],
-                   responses=error_responses(401))
+                   route_class=ApiRoute, responses=problems(401))
 
 
 class TitleChangeOut(BaseModel):
@@ -41,7 +42,7 @@ class SchemeTitlesOut(BaseModel):
 
 
 @router.get("/{person_id}/titles", response_model=list[SchemeTitlesOut],
-            responses=error_responses(404), summary="A person's titles per scheme")
+            responses=problems(404), summary="A person's titles per scheme")
 def person_titles(person_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request,
                   db: SessionDep, user: CurrentUser, locale: LocaleDep
                   ) -> list[SchemeTitlesOut]:
