@@ -75,9 +75,13 @@ def test_start_up_warns_in_the_log(db, app_settings, engine, caplog) -> None:  #
 
     bank(db)
     db.commit()
-    with caplog.at_level(logging.WARNING, logger="stepwise"), TestClient(
-            create_app(app_settings, engine)):
-        pass
+    app = create_app(app_settings, engine)  # configures logging (the app's own handlers)
+    logging.getLogger("stepwise").addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="stepwise"), TestClient(app):
+            pass
+    finally:
+        logging.getLogger("stepwise").removeHandler(caplog.handler)
     warned = [r.getMessage() for r in caplog.records if "a step reaches nobody" in r.message]
     assert any("Corporate department reviews" in line and "Sub-branch A1" in line
                for line in warned), warned
