@@ -9,7 +9,6 @@ Nothing is submitted: the journeys only follow links, so the demo stays as it wa
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,15 +17,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from app import clock
 from app.demo import PEOPLE
 from app.engine.models import Task, TaskStatus, WorkflowInstance
-from app.notifications.action_links import final_outcome, hash_token, link_actions
-from app.notifications.models import ActionLink
+from app.notifications.action_links import link_actions
 from app.org.models import Person
 from app.reminders.recipients import task_people
 from app.tasks.service import my_tasks
 from tests.e2e.conftest import Live, sign_in
+from tests.links import emailed_link
 
 LANGUAGES = ("zh_CN", "en")
 PHONE, DESK = 390, 1280
@@ -121,13 +119,9 @@ def decision_links(live: Live) -> list[tuple[str, str]]:
                 for action in link_actions(db, instance, task, person, registry):
                     if action.transition.trigger in DECISIONS or action.sign_off is not None:
                         spec = registry.compiled(db, instance.definition_id).spec
-                        token = secrets.token_urlsafe(32)  # as a mail would carry it
-                        db.add(ActionLink(
-                            token_hash=hash_token(token), person_id=person.id, task_id=task.id,
-                            instance_id=instance.id, trigger=action.transition.trigger,
-                            state=task.state, on_behalf_of_id=action.on_behalf_of_id,
-                            requires_login=final_outcome(spec, action.transition),
-                            expires_at=clock.now() + timedelta(days=30)))
+                        token = emailed_link(db, person=person, task=task, instance=instance,
+                                             action=action, spec=spec,
+                                             lifetime=timedelta(days=30))
                         links.append((person.employee_no, token))
                         break
         db.commit()

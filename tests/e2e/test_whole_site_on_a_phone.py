@@ -12,7 +12,6 @@ at page by page.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,9 +25,9 @@ from sqlmodel import select
 from app import clock
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.notifications import action_links
-from app.notifications.models import ActionLink
 from app.org.models import Person
 from tests.e2e.conftest import SEEDED_AT, Live, sign_in
+from tests.links import emailed_link
 
 PHONE, DESKTOP = 390, 1280
 
@@ -162,15 +161,9 @@ def link_page(live: Live) -> str:
                 actions = action_links.link_actions(session, instance, task, person, registry)
                 if actions and instance is not None:
                     spec = registry.compiled(session, instance.definition_id).spec
-                    action = actions[0]
-                    token = secrets.token_urlsafe(32)  # as a mail would carry it
-                    session.add(ActionLink(
-                        token_hash=action_links.hash_token(token), person_id=person.id,
-                        task_id=task.id, instance_id=instance.id,
-                        trigger=action.transition.trigger, state=task.state,
-                        on_behalf_of_id=action.on_behalf_of_id,
-                        requires_login=action_links.final_outcome(spec, action.transition),
-                        expires_at=clock.now() + timedelta(days=7)))
+                    token = emailed_link(session, person=person, task=task,
+                                         instance=instance, action=actions[0], spec=spec,
+                                         lifetime=timedelta(days=7))
                     session.commit()
                     return f"/act/{token}"
     pytest.fail("the demo bank has no plan awaiting sup01's signature")

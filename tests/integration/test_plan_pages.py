@@ -19,12 +19,12 @@ from app import clock
 from app.demo import Scenario, play_scenario
 from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.runtime import available_actions
-from app.notifications.action_links import mint
 from app.plans import service
 from app.plans.content import latest_version
 from app.plans.models import ImprovementPlan
 from app.plans.schemas import GapDraft
 from tests.factories import bank
+from tests.links import emailed_link
 
 TODAY = datetime(2026, 3, 2, 9, 0)  # a Monday
 ROW = re.compile(r'<li class="work[^"]*" data-form="([^"]*)">\s*<a class="work-link" '
@@ -212,9 +212,9 @@ def test_signer_sees_the_version_being_signed_on_every_page_that_offers_the_sign
     case = db.get(WorkflowInstance, plan.instance_id)
     [action] = [a for a in available_actions(db, case, people.manager_a, app.state.registry)
                 if a.transition.trigger == "sign"]
-    token = mint(db, person=people.manager_a, task=task, instance=case, action=action,
-                 spec=app.state.registry.compiled(db, case.definition_id).spec,
-                 now=clock.now(), lifetime=timedelta(days=7))
+    token = emailed_link(db, person=people.manager_a, task=task, instance=case, action=action,
+                         spec=app.state.registry.compiled(db, case.definition_id).spec,
+                         lifetime=timedelta(days=7))
     db.commit()
     client.cookies.clear()  # someone arriving from the email, not signed in
     beside(client.get(f"/act/{token}").text, "link-action")
