@@ -29,7 +29,7 @@ from app.org.importer import (
     apply_people,
     default_vocabulary,
 )
-from app.org.models import OrgUnit, Person
+from app.org.models import OrgUnit, Person, RoleAssignment
 from app.promotions.demo_cases import TITLES, seed_promotions
 from app.promotions.titles import default_title_book
 
@@ -480,9 +480,19 @@ def _person(session: Session, number: str) -> Person:
 
 
 def _branch_hr(session: Session, subject: Person) -> Person:
+    """The HR officer nearest above the subject's unit (any bank, not only the demo's)."""
     unit = session.get(OrgUnit, subject.org_unit_id)
     assert unit is not None
-    return _person(session, "hr03" if unit.code.startswith("HZ") else "hr02")
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part] or [unit.id]
+    holders = session.exec(
+        select(RoleAssignment.person_id, RoleAssignment.org_unit_id)
+        .where(RoleAssignment.kind == "role", RoleAssignment.name == "hr",
+               RoleAssignment.org_unit_id.in_(ids))).all()
+    assert holders, f"no HR officer above unit {unit.code}"
+    nearest = max(holders, key=lambda row: (ids.index(row[1]), -row[0]))
+    person = session.get(Person, nearest[0])
+    assert person is not None
+    return person
 
 
 def play_scenario(session: Session, registry: Registry, scenario: Scenario,

@@ -60,7 +60,7 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
 
 def check_remembered(session: Session, registry: Any) -> list[Gap]:
     """The check for pages: answered again only when the organisation or the files changed."""
-    key = (str(session.get_bind().url), id(registry), tuple(sorted(registry.files)),
+    key = (str(session.get_bind().engine.url), id(registry), tuple(sorted(registry.files)),
            *_fingerprint(session))
     if key not in _remembered:
         if len(_remembered) > 8:

@@ -108,9 +108,10 @@ def test_reports_read_the_replica_and_a_reader_sees_their_own_write_at_once(
 
     # hr_a's own write (a reassignment, on the primary while the replica waits) ...
     group = world.group_task
+    case = client.get(f"/api/instances/{group.instance_id}")  # the case as hr_a read it
     moved = client.post(f"/api/reports/tasks/{group.id}/reassign",
                         json={"to_person_id": world.bank.manager_a.id, "reason": "请假"},
-                        headers={"X-CSRF-Token": csrf(client)})
+                        headers={"X-CSRF-Token": csrf(client), "If-Match": case.headers["ETag"]})
     assert moved.status_code == 200, moved.text
     # ... is on hr_a's next report at once: read on the primary, with the other change too.
     board = client.get("/api/reports/dashboard").json()
@@ -170,7 +171,9 @@ def test_an_api_token_reads_its_own_write_too(db, engine, standby, world, client
         db.add(task)
         db.commit()
         assert script.get("/api/reports/dashboard", headers=token).json()["overdue_total"] == 7
-        moved = script.post(f"/api/reports/tasks/{world.group_task.id}/reassign", headers=token,
+        case = script.get(f"/api/instances/{world.group_task.instance_id}", headers=token)
+        moved = script.post(f"/api/reports/tasks/{world.group_task.id}/reassign",
+                            headers={**token, "If-Match": case.headers["ETag"]},
                             json={"to_person_id": world.bank.manager_a.id, "reason": "请假"})
         assert moved.status_code == 200 and "set-cookie" not in moved.headers
         assert script.get("/api/reports/dashboard", headers=token).json()["overdue_total"] == 6

@@ -47,7 +47,8 @@ def test_metrics_networks_must_be_networks() -> None:
 def _one_line(fmt: str, environment: str = "test") -> str:
     buffer = io.StringIO()
     settings = Settings(log_format=fmt, environment=environment,
-                        secret_key="a-long-enough-production-secret-value")
+                        secret_key="a-long-enough-production-secret-value",
+                        smtp_host="mail.bank.example", audit_keys={"k1": "k" * 40})
     configure_logging(settings, stream=buffer)
     try:
         with bound_request_id("req-123"):
