@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -13,7 +11,14 @@ from app.i18n import Message
 from app.instances import presenters, service
 from app.instances.content import case_content
 from app.org.models import Person
-from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
+from app.web.deps import (
+    CurrentUser,
+    DoQuery,
+    FormDep,
+    GettextDep,
+    LocaleDep,
+    SessionDep,
+)
 from app.web.forms import FormState
 from app.web.ids import form_id, parse_id
 from app.web.sessions import flash
@@ -49,7 +54,7 @@ def instance_page(
 @router.get("/instances/{instance_id}")
 def show(
     instance_id: int, request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
-    do: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9_-]+$")] = None,
+    do: DoQuery = None,
 ) -> Response:
     """The instance page; `do` names the action to put first (My work links to it)."""
     return instance_page(request, db, user, locale, instance_id, requested=do)
