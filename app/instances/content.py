@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.engine.models import WorkflowInstance
 from app.engine.registry import Registry
 from app.errors import NotFound
+from app.i18n import gettext_for
 from app.plans import signing
 from app.promotions.models import ExitRequest, PromotionRequest
 from app.promotions.presenters import case_view, exit_view
@@ -49,6 +50,21 @@ def case_content(db: Session, instance: WorkflowInstance, locale: str,
                      spec=registry.compiled(db, instance.definition_id).spec,
                      vocabulary=registry.vocabulary, locale=locale)
     return CaseContent("promotion", f"/promotions/cases/{request.id}", promotion=view)
+
+
+def content_title(content: CaseContent | None, fallback: str, locale: str) -> str:
+    """A promotion or exit case named in the reader's language (its stored title is in the
+    subject's); any other case keeps the title it was given."""
+    gettext = gettext_for(locale)
+    if content is not None and content.promotion is not None:
+        case = content.promotion
+        return gettext("{name}: promotion to {title}").format(name=case["person_name"],
+                                                              title=case["target_label"])
+    if content is not None and content.exit is not None:
+        case = content.exit
+        return gettext("{name}: {what}").format(name=case["person_name"],
+                                                what=case["route_label"])
+    return fallback
 
 
 def _exit_content(db: Session, instance: WorkflowInstance, locale: str,

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.errors import InvalidTransition, StaleInstance, ValidationFailed
 from app.i18n import Message
 from app.instances import presenters, service
-from app.instances.content import case_content
+from app.instances.content import case_content, content_title
 from app.org.models import Person
 from app.web.deps import (
     CurrentUser,
@@ -45,9 +45,11 @@ def instance_page(
     view.actions.sort(key=lambda a: a.trigger != first)  # stable: the rest keep their order
     compiled = registry.compiled(db, instance.definition_id)
     diagram = case_diagram(db, compiled, instance, locale)
+    content = case_content(db, instance, locale, registry)
+    view.title = content_title(content, view.title, locale)
     return render(request, "instances/detail.html", {
         "view": view, "diagram": diagram, "notice": notice,
-        "content": case_content(db, instance, locale, registry), "requested_trigger": first,
+        "content": content, "requested_trigger": first,
     }, status_code=status_code)
 
 
