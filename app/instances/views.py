@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.errors import InvalidTransition, StaleInstance, ValidationFailed
 from app.i18n import Message
 from app.instances import presenters, service
-from app.instances.content import case_content
+from app.instances.content import case_content, content_title
 from app.org.models import Person
-from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
+from app.web.deps import (
+    CurrentUser,
+    DoQuery,
+    FormDep,
+    GettextDep,
+    LocaleDep,
+    SessionDep,
+)
 from app.web.forms import FormState
 from app.web.ids import form_id, parse_id
 from app.web.sessions import flash
@@ -40,16 +45,18 @@ def instance_page(
     view.actions.sort(key=lambda a: a.trigger != first)  # stable: the rest keep their order
     compiled = registry.compiled(db, instance.definition_id)
     diagram = case_diagram(db, compiled, instance, locale)
+    content = case_content(db, instance, locale, registry)
+    view.title = content_title(content, view.title, locale)
     return render(request, "instances/detail.html", {
         "view": view, "diagram": diagram, "notice": notice,
-        "content": case_content(db, instance, locale, registry), "requested_trigger": first,
+        "content": content, "requested_trigger": first,
     }, status_code=status_code)
 
 
 @router.get("/instances/{instance_id}")
 def show(
     instance_id: int, request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep,
-    do: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9_-]+$")] = None,
+    do: DoQuery = None,
 ) -> Response:
     """The instance page; `do` names the action to put first (My work links to it)."""
     return instance_page(request, db, user, locale, instance_id, requested=do)

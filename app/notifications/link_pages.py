@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app import clock
 from app.errors import InvalidTransition, StaleInstance, TokenExpired, ValidationFailed
 from app.i18n import pick_label
-from app.instances.content import case_content
+from app.instances.content import case_content, content_title
 from app.instances.presenters import (
     action_label,
     payload_names,
@@ -100,8 +100,10 @@ def _page(request: Request, db: Session, view: LinkView, user: Person | None, lo
     ctx.update(token=token, done=done, login_url=f"/login?next={quote('/act/' + token)}")
     if view.instance is not None and view.spec is not None and view.link is not None:
         # the content being signed or decided stands beside the button (templates/notifications)
+        content = case_content(db, view.instance, locale, request.app.state.registry)
         ctx.update(verb=verb_label(view.spec, view.link.trigger, view.link.state, locale),
-                   content=case_content(db, view.instance, locale, request.app.state.registry))
+                   content=content,
+                   case_title=content_title(content, ctx.get("case_title", ""), locale))
     code = status_code or STATUS_CODES.get(view.status, 410)
     response = render(request, "notifications/act.html", ctx, status_code=code)
     response.headers.update(PRIVATE_HEADERS)

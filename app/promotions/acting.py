@@ -25,10 +25,14 @@ Rerender = Callable[[str | None, FormState, int], Response]
 
 def decision(db: Session, instance: WorkflowInstance, viewer: Person, locale: str,
              registry: Any, form_trigger: str | None = None,
-             form_state: FormState | None = None) -> dict[str, Any]:
-    """The reader's actions on the case (empty when it is not theirs to act) and its history."""
+             form_state: FormState | None = None, requested: str | None = None
+             ) -> dict[str, Any]:
+    """The reader's actions on the case (empty when it is not theirs to act) and its history;
+    the action `requested` by My work or a refilled form comes first."""
     view = instance_presenters.instance_view(db, instance, viewer, locale, registry,
                                              form_trigger=form_trigger, form_state=form_state)
+    first = form_trigger or (requested or "").removeprefix("action-")
+    view.actions.sort(key=lambda a: a.trigger != first)  # stable: the rest keep their order
     notice = form_state.message if form_state and form_trigger is None else ""
     return {"actions": view.actions, "events": view.events, "version": view.version,
             "notice": notice}
@@ -37,12 +41,12 @@ def decision(db: Session, instance: WorkflowInstance, viewer: Person, locale: st
 def case_response(request: Request, db: Session, user: Person, locale: str, *,
                   template: str, view: dict[str, Any], instance: WorkflowInstance, base: str,
                   form_trigger: str | None = None, form_state: FormState | None = None,
-                  status_code: int = 200) -> Response:
+                  status_code: int = 200, requested: str | None = None) -> Response:
     """A case page (promotion or exit) with the reader's decision and its action forms."""
     registry = request.app.state.registry
     return render(request, template, {
         "case": view, "decision": decision(db, instance, user, locale, registry, form_trigger,
-                                           form_state),
+                                           form_state, requested),
         "action_base": f"{base}/actions"}, status_code=status_code)
 
 

@@ -16,7 +16,14 @@ from app.promotions import exits, presenters
 from app.promotions.acting import act_on_case, case_response
 from app.promotions.eligibility import current_title
 from app.promotions.schemes import get_scheme
-from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
+from app.web.deps import (
+    CurrentUser,
+    DoQuery,
+    FormDep,
+    GettextDep,
+    LocaleDep,
+    SessionDep,
+)
 from app.web.forms import FieldView, FormState
 from app.web.labels import person_name
 from app.web.sessions import flash
@@ -99,7 +106,7 @@ def propose(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleD
 
 def _exit_page(request: Request, db: Session, user: Person, locale: str, exit_id: int,
                form_trigger: str | None = None, form_state: FormState | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, requested: str | None = None) -> Response:
     registry = request.app.state.registry
     found, instance = exits.get_exit(db, exit_id=exit_id, viewer=user)
     spec = registry.compiled(db, instance.definition_id).spec
@@ -114,14 +121,15 @@ def _exit_page(request: Request, db: Session, user: Person, locale: str, exit_id
     return case_response(request, db, user, locale, template="promotions/exit.html", view=view,
                          instance=instance, base=f"/promotions/exits/{exit_id}",
                          form_trigger=form_trigger, form_state=form_state,
-                         status_code=status_code)
+                         status_code=status_code, requested=requested)
 
 
 @router.get("/promotions/exits/{exit_id}")
 def exit_page(exit_id: int, request: Request, db: SessionDep, user: CurrentUser,
-              locale: LocaleDep) -> Response:
-    """The exit: who, from which title and why, the decision for whoever may take it, the route."""
-    return _exit_page(request, db, user, locale, exit_id)
+              locale: LocaleDep, do: DoQuery = None) -> Response:
+    """The exit: who, from which title and why, the decision for whoever may take it, the
+    route; `do` (from My work) names the action to put first."""
+    return _exit_page(request, db, user, locale, exit_id, requested=do)
 
 
 @router.post("/promotions/exits/{exit_id}/actions/{trigger}")

@@ -19,7 +19,14 @@ from app.promotions.grades import titles_held
 from app.promotions.models import PromotionRequest
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import exception_field
-from app.web.deps import CurrentUser, FormDep, GettextDep, LocaleDep, SessionDep
+from app.web.deps import (
+    CurrentUser,
+    DoQuery,
+    FormDep,
+    GettextDep,
+    LocaleDep,
+    SessionDep,
+)
 from app.web.forms import FieldView, FormState
 from app.web.ids import form_id, parse_id
 from app.web.labels import person_name
@@ -197,7 +204,7 @@ def apply(request: Request, db: SessionDep, user: CurrentUser, locale: LocaleDep
 
 def _case_page(request: Request, db: Session, user: Person, locale: str, request_id: int,
                form_trigger: str | None = None, form_state: FormState | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, requested: str | None = None) -> Response:
     registry = _registry(request)
     found, instance = service.get_case(db, request_id=request_id, viewer=user)
     scheme = get_scheme(found.scheme, registry)
@@ -207,15 +214,16 @@ def _case_page(request: Request, db: Session, user: Person, locale: str, request
     return case_response(request, db, user, locale, template="promotions/case.html", view=view,
                          instance=instance, base=f"/promotions/cases/{request_id}",
                          form_trigger=form_trigger, form_state=form_state,
-                         status_code=status_code)
+                         status_code=status_code, requested=requested)
 
 
 @router.get("/promotions/cases/{request_id}")
 def case_page(request_id: int, request: Request, db: SessionDep, user: CurrentUser,
-              locale: LocaleDep) -> Response:
+              locale: LocaleDep, do: DoQuery = None) -> Response:
     """The case: who and what, the decision with the facts it rests on (for whoever may take
-    it), the route drawn with the current step, screening, outcome, history."""
-    return _case_page(request, db, user, locale, request_id)
+    it), the route drawn with the current step, screening, outcome, history; `do` (from My
+    work) names the action to put first."""
+    return _case_page(request, db, user, locale, request_id, requested=do)
 
 
 @router.post("/promotions/cases/{request_id}/actions/{trigger}")

@@ -70,6 +70,35 @@ function centreDiagrams() {
   }
 }
 
+/* A file field in the page's language: the browser's own button and "No file chosen" speak
+   the browser's language, not the reader's (a Chinese page showed "Choose Files"). The input
+   stays in the form, hidden but focusable; a button in the page's words opens it. */
+function fileFields() {
+  for (const input of document.querySelectorAll("input[type=file][data-choose]")) {
+    const pick = document.createElement("button");
+    pick.type = "button";
+    pick.className = "file-pick";
+    pick.textContent = input.dataset.choose;
+    const names = document.createElement("span");
+    names.className = "file-names";
+    names.setAttribute("aria-live", "polite");
+    const show = () => {
+      const files = [...input.files].map((file) => file.name);
+      names.textContent = files.length ? files.join(", ") : input.dataset.none;
+    };
+    show();
+    pick.addEventListener("click", () => input.click());
+    input.addEventListener("change", show);
+    input.classList.add("visually-hidden");
+    input.tabIndex = -1;
+    const row = document.createElement("div");
+    row.className = "file-row";
+    row.append(pick, names);
+    input.after(row);
+  }
+}
+
 foldMenu();
 cardTables();
 centreDiagrams();
+fileFields();

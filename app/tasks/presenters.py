@@ -18,7 +18,8 @@ from app.instances.presenters import task_transition
 from app.org.models import Person
 from app.plans import worklist
 from app.plans.models import ImprovementPlan
-from app.promotions.models import PromotionRequest
+from app.promotions.links import case_url
+from app.promotions.models import ExitRequest, PromotionRequest
 from app.promotions.presenters import title_label
 from app.promotions.schemes import get_scheme
 from app.tasks.service import MyTask
@@ -64,7 +65,8 @@ def _instance_work(task: Task, instance: WorkflowInstance, spec: WorkflowSpec,
 def _promotion_work(session: Session, task: Task, instance: WorkflowInstance,
                     spec: WorkflowSpec, request: PromotionRequest, person: Person | None,
                     locale: str, registry: Registry) -> tuple[str, str, str]:
-    """A promotion step: "Approve: Zhang Wei's application for senior CM"."""
+    """A promotion step: "Approve: Zhang Wei's application for senior CM", on the application's
+    own page at that decision (its qualification facts beside the buttons)."""
     verb, form, url = _instance_work(task, instance, spec, locale)
     try:
         title = title_label(get_scheme(request.scheme, registry), request.target_title, locale)
@@ -73,7 +75,24 @@ def _promotion_work(session: Session, task: Task, instance: WorkflowInstance,
     gettext = gettext_for(locale)
     what = gettext("{action}: {name}'s application for {title}").format(
         action=verb, name=person_name(person, locale), title=title or request.target_title)
-    return what, form, url
+    return what, form, case_url(session, instance, form) or url
+
+
+def _exit_work(session: Session, task: Task, instance: WorkflowInstance, spec: WorkflowSpec,
+               exit_: ExitRequest, person: Person | None, locale: str,
+               registry: Registry) -> tuple[str, str, str]:
+    """A step of an exit: "Approve: Zhao Lei · Leaving the customer-manager team", on the exit's
+    own page at that decision (its grounds beside the buttons)."""
+    verb, form, url = _instance_work(task, instance, spec, locale)
+    try:
+        route = get_scheme(exit_.scheme, registry).exits.get(exit_.route)
+    except NotFound:
+        route = None
+    gettext = gettext_for(locale)
+    what = gettext("{action}: {name} · {what}").format(
+        action=verb, name=person_name(person, locale),
+        what=pick_label(route.label if route else spec.label, locale))
+    return what, form, case_url(session, instance, form) or url
 
 
 def task_rows(
@@ -87,10 +106,13 @@ def task_rows(
     requests = {r.instance_id: r for r in session.exec(
         select(PromotionRequest).where(PromotionRequest.instance_id.in_(instance_ids)))
     } if instance_ids else {}
+    exits = {e.instance_id: e for e in session.exec(
+        select(ExitRequest).where(ExitRequest.instance_id.in_(instance_ids)))
+    } if instance_ids else {}
     checkpoints = worklist.checkpoints_by_ref(session, [t.task for t in tasks])
     ids = {t.instance.subject_id for t in tasks} | {
         t.on_behalf_of_id for t in tasks if t.on_behalf_of_id is not None
-    } | {r.person_id for r in requests.values()}
+    } | {r.person_id for r in requests.values()} | {e.person_id for e in exits.values()}
     people = (
         {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
     )
@@ -101,6 +123,7 @@ def task_rows(
         spec = registry.compiled(session, instance.definition_id).spec
         state = spec.states.get(task.state)
         subject = person_name(people.get(instance.subject_id), locale)
+        title = instance.title
         if instance.id in plans:
             work = worklist.describe(task, plans[instance.id], spec,
                                      checkpoints.get(task.ref), subject, locale)
@@ -109,6 +132,12 @@ def task_rows(
             request = requests[instance.id]
             what, form, url = _promotion_work(session, task, instance, spec, request,
                                               people.get(request.person_id), locale, registry)
+            title = ""  # the row names the person and the title, in the reader's language
+        elif instance.id in exits:
+            exit_ = exits[instance.id]
+            what, form, url = _exit_work(session, task, instance, spec, exit_,
+                                         people.get(exit_.person_id), locale, registry)
+            title = ""
         else:
             what, form, url = _instance_work(task, instance, spec, locale)
         due_day = task.due_at.astimezone(clock.zone()).date() if task.due_at else None
@@ -116,7 +145,7 @@ def task_rows(
             task_id=task.id,
             instance_id=instance.id,
             what=what,
-            title=instance.title,
+            title=title,
             workflow=instance.workflow,
             workflow_label=pick_label(spec.label, locale),
             state=task.state,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -172,6 +172,9 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 FormDep = Annotated[dict[str, str], Depends(form_data)]
+
+# `?do=action-approve`: the form My work names, put first on the page it opens
+DoQuery = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9_-]+$")]
 
 
 def report_session(request: Request, primary: SessionDep, user: CurrentUser

@@ -56,4 +56,6 @@ def actor_label(expr: str, vocabulary: Vocabulary, locale: str) -> str:
         return gettext(msgid) if msgid else expr
     level = UNIT_LEVEL_LABELS.get(ref.unit.level)
     where = gettext(level) if level else ref.unit.level
-    return f"{seat_label(ref.kind, ref.name, vocabulary, locale)} ({where})"
+    # Chinese takes full-width brackets: 人力资源部（分行）
+    return gettext("{seat} ({where})").format(
+        seat=seat_label(ref.kind, ref.name, vocabulary, locale), where=where)

@@ -153,9 +153,6 @@ def keep(page: Any, folder: Path, shots: set[str], name: str) -> None:
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open (issue 15): fails on main after merging the promotion pages and reminder links of "
-    "issues 16 and 18; the journey still runs and reports what it finds"))
 def test_every_my_work_row_lands_on_its_action_and_decisions_stand_beside_their_content(
         live: Live, context, artifacts: Path, people_with_work: list[str]) -> None:
     folder = artifacts / "journeys"
@@ -185,7 +182,9 @@ def test_every_my_work_row_lands_on_its_action_and_decisions_stand_beside_their_
                     assert form.count() == 1, f"{who}: “{row['what']}” lands without its form"
                     assert form.is_visible(), f"{who}: “{row['what']}” lands with it folded"
                     check_page(page, width, f"{who}: {row['what']} ({row['href']})")
-                    kind = page.locator("#next-action").get_attribute("class") or "case"
+                    # the plan or case page's next-action card, or a promotion's decision
+                    card = page.locator("#next-action, section#decide").first
+                    kind = card.get_attribute("class") or "case"
                     kind = re.sub(r"[^a-z-]+", "-", kind.split("card-")[-1])
                     keep(page, folder, shots, f"{lang}-{width}-{kind}")
                 followed += 1
@@ -207,9 +206,6 @@ def test_every_my_work_row_lands_on_its_action_and_decisions_stand_beside_their_
     assert busy and followed >= 2 * len(busy), "each chosen person has rows in each language"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open (issue 15): fails on main after merging the promotion pages and reminder links of "
-    "issues 16 and 18; the journey still runs and reports what it finds"))
 def test_every_emailed_decision_link_shows_what_is_being_decided(
         context, artifacts: Path, decision_links: list[tuple[str, str]]) -> None:
     folder = artifacts / "journeys"

@@ -290,12 +290,16 @@ def test_the_recommending_department_sees_whose_application_and_decides_beside_i
     [(form, href, what)] = WORK_ROW.findall(client.get("/tasks").text)
     name = org.employee_b.name
     assert what == f"推荐：{name}的高级客户经理申请"
+    # the row opens the application's own page at the decision it names
     assert (form, html.unescape(href)) == (
-        "action-recommend", f"/instances/{case['instance_id']}?do=action-recommend")
-    page = client.get(html.unescape(href)).text
-    facts = page.index('id="content-signed"')
+        "action-recommend", f"/promotions/cases/{case['id']}?do=action-recommend#decide")
+    page = client.get(html.unescape(href).split("#")[0]).text
+    facts = page.index('class="decide-facts decision-content"')
     assert facts < page.index('id="action-recommend"')
-    shown = page[facts:page.index('id="action-recommend"')]
+    shown = page[page.index("<main"):page.index('id="action-recommend"')]
     assert name in shown and "高级客户经理" in shown
     assert "资格审查" in shown or "Qualification" in shown  # the screening, rule by rule
-    assert f'href="/promotions/cases/{case["id"]}"' in page
+    # the generic case page still leads to the application, with its facts beside the buttons
+    generic = client.get(f"/instances/{case['instance_id']}?do=action-recommend").text
+    assert generic.index('id="content-signed"') < generic.index('id="action-recommend"')
+    assert f'href="/promotions/cases/{case["id"]}"' in generic

@@ -32,7 +32,7 @@ def test_workflows_page_shows_each_definition_with_inline_diagram(db, client, lo
     assert ">hr_review<" not in page.text
     assert page.text.count("<svg") == 1
     assert "人力资源部审核中" in page.text  # a state label in the reader's language
-    assert "人力资源部 (分行)" in page.text  # who acts, in words
+    assert "人力资源部（分行）" in page.text  # who acts, in words
     assert "任何步骤均可：取消 → 已取消" in page.text  # drawn once as words, not 4 arrows
     assert "<?xml" not in page.text
 
