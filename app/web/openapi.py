@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.web.ids import KEY_MAX
 from app.web.openapi_text import state_storable_text
 from app.web.schemas import ImportProblem, Problem, problem_response
 
@@ -85,8 +84,8 @@ def _binary_uploads(schema: dict[str, Any]) -> None:
 
 
 def _exact_bounds(node: Any) -> None:
-    """Integer bounds as the integers they are: FastAPI's document model turns them into floats,
-    and 2^63-1 as a float is 2^63, one past the largest id (a fuzzer sends it, we refuse it)."""
+    """Integer bounds as the integers they are: FastAPI's document model turns them into floats
+    (exact only below 2^53, so a wider bound is refused here rather than stated wrong)."""
     if isinstance(node, list):
         for item in node:
             _exact_bounds(item)
@@ -95,18 +94,11 @@ def _exact_bounds(node: Any) -> None:
             for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
                 value = node.get(key)
                 if isinstance(value, float):
-                    node[key] = _exact_integer(value)
+                    if not value.is_integer() or abs(value) >= 2**53:
+                        raise RuntimeError(f"integer bound {value!r} cannot be stated exactly")
+                    node[key] = int(value)
         for item in node.values():
             _exact_bounds(item)
-
-
-def _exact_integer(value: float) -> int:
-    """The integer bound a float stands for: exact below 2^53; above, only the id bound."""
-    if value == float(KEY_MAX):
-        return KEY_MAX
-    if not value.is_integer() or abs(value) >= 2**53:
-        raise RuntimeError(f"integer bound {value!r} cannot be stated exactly")
-    return int(value)
 
 
 def _standard_problems(operation: dict[str, Any], method: str, path: str) -> list[int]:
