@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
-# C0 controls but tab, line feed and carriage return; DEL; C1 controls; lone surrogates (a
-# JSON "\ud800" cannot be stored as UTF-8). NUL in particular is refused by PostgreSQL.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls. Written as the body of a
+# regex character class in the syntax Python and JSON Schema (ECMA-262) read alike, so that the
+# OpenAPI document states the very rule the request check applies.
+CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Lone surrogates too: a JSON "\ud800" cannot be stored as UTF-8 (no valid Unicode text holds
+# one, and no JSON Schema regex engine can name one). NUL in particular PostgreSQL refuses.
+CONTROL = re.compile(rf"[{CONTROL_CLASS}\ud800-\udfff]")
+# A text without control characters, as the OpenAPI document states it.
+STORABLE_PATTERN = rf"^[^{CONTROL_CLASS}]*$"
 
 
 def has_control_characters(text: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -36,6 +36,7 @@ from app.web.conditional import ApiRoute, IfMatch, IfMatchDep, state_etag
 from app.web.deps import CurrentUser, LocaleDep, SessionDep, holds_scope_role
 from app.web.ids import Id
 from app.web.schemas import RejectedLine, problems
+from app.web.strict import FileUpload
 
 router = APIRouter(prefix="/api/assessments", tags=["assessments"], route_class=ApiRoute)
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -218,7 +219,7 @@ def get_champions(year: Year, request: Request, db: SessionDep, user: CurrentUse
              summary="Import quarterly levels or annual results from CSV (HR)")
 async def import_csv(kind: Literal["quarterly", "annual"], request: Request, db: SessionDep,
                      user: CurrentUser, locale: LocaleDep,
-                     file: Annotated[UploadFile, File()]) -> ImportReportOut:
+                     upload: Annotated[FileUpload, File()]) -> ImportReportOut:
     """All or nothing: any refused line imports nothing (`imported` is false and `rejected`
     says why); importing the same file again changes nothing. quarterly: employee_no, year,
     quarter, level[, note]. annual: employee_no, year, level, targets_met,
@@ -227,7 +228,7 @@ async def import_csv(kind: Literal["quarterly", "annual"], request: Request, db:
     if not holds_scope_role(db, user.id):
         raise NotAllowed("Only HR may import assessment results.")
     gettext = gettext_for(locale)
-    data = io.BytesIO(await file.read())
+    data = io.BytesIO(await upload.file.read())
     run = importer.import_quarterly if kind == "quarterly" else importer.import_annual
     try:
         report = run(db, data, actor=user, registry=request.app.state.registry)

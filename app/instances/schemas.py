@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.strict import BodyId
+from app.web.text import FormValue
 
 
 class Out(BaseModel):
@@ -125,7 +126,7 @@ class ActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    payload: dict[str, Any] = Field(
+    payload: dict[str, FormValue] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
     on_behalf_of_id: BodyId | None = None
 

@@ -25,7 +25,7 @@ from app.plans.schemas import (
     TrainingRow,
 )
 from app.web.strict import STRICT, BodyId, IsoDate
-from app.web.text import FilledText
+from app.web.text import FilledText, FormValue
 
 # The service inputs as the API reads them: the same fields and rules, JSON types strictly.
 
@@ -148,7 +148,7 @@ class PlanActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    payload: dict[str, Any] = Field(
+    payload: dict[str, FormValue] = Field(
         default_factory=dict, description="The action's fields (see `actions[].fields`)")
     on_behalf_of_id: BodyId | None = None
 

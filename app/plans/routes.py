@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response
 from sqlmodel import Session
 
 from app.engine.models import WorkflowInstance
@@ -64,6 +64,7 @@ from app.web.deps import CurrentUser, LocaleDep, SessionDep
 from app.web.ids import Id
 from app.web.labels import person_name
 from app.web.schemas import problems
+from app.web.strict import FileUpload
 
 router = APIRouter(prefix="/api/plans", tags=["improvement plans"], route_class=ApiRoute)
 Trigger = Annotated[str, Path(max_length=60, description="The action's name; see `actions`")]
@@ -408,14 +409,15 @@ def record_progress(plan_id: Id, checkpoint_id: Id, body: ProgressIn, response: 
 @router.post("/{plan_id}/checkpoints/{checkpoint_id}/evidence", response_model=EvidenceOut,
              status_code=201, responses=problems(409, 412, 413, 428),
              summary="Add an evidence file to a checkpoint")
-async def add_evidence(plan_id: Id, checkpoint_id: Id, file: Annotated[UploadFile, File()],
+async def add_evidence(plan_id: Id, checkpoint_id: Id, upload: Annotated[FileUpload, File()],
                        response: Response, db: SessionDep, user: CurrentUser,
                        if_match: IfMatchDep) -> EvidenceOut:
     """The employee adds a file (PDF, image, Excel, Word, text) to a checkpoint not yet
     checked; its SHA-256 is recorded in the audit trail."""
     plan, instance = _plan(db, plan_id, user)
     row = evidence.add_file(db, plan=plan, instance=instance, checkpoint_id=checkpoint_id,
-                            actor=user, filename=file.filename or "file", data=await file.read(),
+                            actor=user, filename=upload.file.filename or "file",
+                            data=await upload.file.read(),
                             expected_version=if_match.expected_version(instance.version))
     _tagged(response, instance, f"{out.plan_url(plan_id)}/evidence/{row.id}")
     return EvidenceOut(**out.evidence_out(plan.id, row))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.strict import BodyId
-from app.web.text import Text
+from app.web.text import FormValue, Text
 
 
 class In(BaseModel):
@@ -25,7 +24,7 @@ class ApplyIn(In):
     target_title: Text = Field(max_length=60)
     person_id: BodyId | None = Field(default=None, description="Someone you nominate; "
                                                            "leave out to apply yourself")
-    facts: dict[str, Any] = Field(default={}, description="The scheme's declared facts")
+    facts: dict[str, FormValue] = Field(default={}, description="The scheme's declared facts")
     justifications: dict[str, Text] = Field(
         default={}, description="exception_<rule> → why a 'generally' rule not met is justified")
     outstanding_contribution: bool = False

@@ -4,9 +4,8 @@ exits, each from its date)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app.assessments.service import get_person
@@ -15,6 +14,7 @@ from app.promotions import grades
 from app.promotions.schemes import schemes_of
 from app.web.conditional import ApiRoute
 from app.web.deps import CurrentUser, LocaleDep, SessionDep
+from app.web.ids import Id
 from app.web.schemas import problems
 
 router = APIRouter(prefix="/api/promotions/people", tags=["promotions"],
@@ -43,7 +43,7 @@ class SchemeTitlesOut(BaseModel):
 
 @router.get("/{person_id}/titles", response_model=list[SchemeTitlesOut],
             responses=problems(404), summary="A person's titles per scheme")
-def person_titles(person_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request,
+def person_titles(person_id: Id, request: Request,
                   db: SessionDep, user: CurrentUser, locale: LocaleDep
                   ) -> list[SchemeTitlesOut]:
     """Every scheme the person has held a title in: the title now (null after an exit) and

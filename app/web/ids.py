@@ -1,6 +1,7 @@
-"""The one id type of every edge (paths, query strings, forms, JSON): ASCII digits, 1…2^63−1.
+"""The one id type of every edge (paths, query strings, forms, JSON): ASCII digits, 1…2^31−1.
 
-An id is a database key: a positive 64-bit integer written with the ASCII digits 0-9. Other
+An id is a database key: a positive integer in the range of the narrowest key column (INTEGER
+on PostgreSQL), written with the ASCII digits 0-9. Other
 digit characters (`²`, `٣`), signs, spaces, underscores, fractions and numbers past the key
 range name nothing. Paths answer 404 for them before any query; form and JSON fields get a
 field error (422); nothing ever reaches int() unchecked, so no input can make a 500.
@@ -18,7 +19,9 @@ from pydantic_core import PydanticCustomError
 from app.errors import NotFound, ValidationFailed
 from app.i18n import Message
 
-ID_MAX = 2**63 - 1  # BIGINT; SQLite's INTEGER keys are the same 64 bits
+# Keys are INTEGER columns: 32 bits on PostgreSQL (SQLite's are wider; the narrower one rules),
+# so every id the API document allows can be looked up rather than overflow the query.
+ID_MAX = 2**31 - 1
 KEY_MAX = ID_MAX  # the bound stated for ids in JSON bodies and cursors too
 _ID_TEXT = re.compile(r"[0-9]{1,19}")  # [0-9], never \d: \d also matches ² and ٣
 NOT_AN_ID = Message("Choose one of the offered options.")
@@ -40,7 +43,7 @@ def _validated_id(value: Any) -> int:
     """Pydantic hook for `Id`: the parsed id, or a field error."""
     found = parse_id(value.strip() if isinstance(value, str) else value)
     if found is None:
-        raise PydanticCustomError("id_invalid", "Not a valid id: 1 to 2^63-1 in ASCII digits")
+        raise PydanticCustomError("id_invalid", "Not a valid id: 1 to 2^31-1 in ASCII digits")
     return found
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.web.openapi_text import state_storable_text
 from app.web.schemas import ImportProblem, Problem, problem_response
 
 API_DESCRIPTION = """\
@@ -22,6 +23,11 @@ secret is shown once.
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`
 (`wrong_state`, `incomplete`, `already_done`, `not_allowed`, `stale`, …) and `errors` per field,
 in the request's language (`Accept-Language`, else the caller's own language).
+
+**Text.** No text a request carries — in the path, the query, a form or JSON, names of fields
+and keys included — may hold a control character (C0 but tab, line feed and carriage return;
+DEL; C1) or a lone surrogate: such a request is refused with 422 naming the field. The document
+states this as a `pattern` on each text and `propertyNames` on open objects.
 
 **Concurrency.** Every resource answers with an `ETag`. A write to a plan or a case must send
 `If-Match` with the ETag it was based on: 412 when someone else changed it first, 428 without
@@ -77,6 +83,24 @@ def _binary_uploads(schema: dict[str, Any]) -> None:
                 prop["format"] = "binary"
 
 
+def _exact_bounds(node: Any) -> None:
+    """Integer bounds as the integers they are: FastAPI's document model turns them into floats
+    (exact only below 2^53, so a wider bound is refused here rather than stated wrong)."""
+    if isinstance(node, list):
+        for item in node:
+            _exact_bounds(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                value = node.get(key)
+                if isinstance(value, float):
+                    if not value.is_integer() or abs(value) >= 2**53:
+                        raise RuntimeError(f"integer bound {value!r} cannot be stated exactly")
+                    node[key] = int(value)
+        for item in node.values():
+            _exact_bounds(item)
+
+
 def _standard_problems(operation: dict[str, Any], method: str, path: str) -> list[int]:
     """The errors any operation of this kind can answer with."""
     statuses = [500]
@@ -115,6 +139,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                          description=API_DESCRIPTION, routes=app.routes)
     _components(schema)
     _binary_uploads(schema)
+    _exact_bounds(schema)
+    state_storable_text(schema)
     seen: dict[str, str] = {}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from fastapi import UploadFile
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from app.web.ids import KEY_MAX
@@ -41,3 +42,12 @@ BodyId = Annotated[int, Field(strict=False, ge=1, le=KEY_MAX), BeforeValidator(_
 def json_int(low: int, high: int | None = None) -> Any:
     """A JSON whole number between two bounds (the bounds stated in the document)."""
     return Annotated[int, Field(strict=False, ge=low, le=high), BeforeValidator(_json_integer)]
+
+
+# A route takes it as `upload: Annotated[FileUpload, File()]` (multipart/form-data).
+class FileUpload(BaseModel):
+    """One file and nothing else: a form, like a JSON body, refuses fields it does not name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile

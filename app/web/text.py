@@ -7,10 +7,16 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-# C0 controls except tab, newline and carriage return; DEL and the C1 controls; a stray BOM.
-_BANNED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff"
+from app.text import CONTROL_CLASS
+
+# The control characters every request is checked for (app.text), and a stray BOM.
+_BANNED = CONTROL_CLASS + r"\ufeff"
 TEXT_PATTERN = rf"^[^{_BANNED}]*$"
 FILLED_PATTERN = rf"^[^{_BANNED}]*[^\s{_BANNED}][^{_BANNED}]*$"
 
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 FilledText = Annotated[str, StringConstraints(pattern=FILLED_PATTERN)]
+
+# One value of an action's form or a declared fact: the JSON scalars its fields take (a text
+# field stores 5 as "5"; objects and lists fit no field). The keys are checked like every text.
+FormValue = Text | int | float | bool | None

@@ -66,10 +66,6 @@ def fuzz(app, secret: str, phases: list[str] | None) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open (issue 17): after merging the hardening of issue 19 (control characters refused) and "
-    "the routes of issue 18, schemathesis finds documented-contract gaps on ~25 operations; "
-    "the run still reports them"))
 def test_schemathesis_finds_nothing_as_hr_and_as_an_employee(app, db, people, backend) -> None:
     who, phases = RUNS[backend]
     token = api_tokens.create_token(db, person=getattr(people, who), name="fuzz", scope="write")

@@ -227,7 +227,7 @@ def test_a_generated_client_drives_the_whole_plan_journey(sdk, people, sign_in) 
         plan.write(me, "record_progress", point.id, body=models.ProgressIn(
             progress="已完成本期任务", evidence_text="客户评价表"))
         evidence = plan.write(me, "add_evidence", point.id, expect=201,
-                              body=models.BodyAddEvidence(file=sdk.types.File(
+                              body=models.FileUpload(file=sdk.types.File(
                                   payload=BytesIO(b"%PDF-1.4 evaluation"),
                                   file_name="evaluation.pdf", mime_type="application/pdf")))
         assert evidence.sha256 == hashlib.sha256(b"%PDF-1.4 evaluation").hexdigest()

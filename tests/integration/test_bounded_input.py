@@ -1,4 +1,4 @@
-"""Bounded input through HTTP: one id type (ASCII digits, 1…2^63−1) in paths, forms and JSON;
+"""Bounded input through HTTP: one id type (ASCII digits, 1…2^31−1) in paths, forms and JSON;
 finite numbers only; no control characters; upload limits enforced while the body streams."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def token(page: str) -> str:
 
 
 def test_path_ids_beyond_the_key_range_or_not_ascii_digits_are_404(employee, plan_id) -> None:
-    for bad in (HUGE, "9" * 20, SUPERSCRIPT_TWO, "٣", "0", "-1", "1_0", "%2B1"):
+    for bad in (HUGE, "9" * 20, str(2**31), SUPERSCRIPT_TWO, "٣", "0", "-1", "1_0", "%2B1"):
         for path in (f"/api/plans/{bad}", f"/plans/{bad}", f"/api/instances/{bad}/events",
                      f"/instances/{bad}", f"/mailbox/{bad}"):
             answer = employee.get(path)
@@ -74,7 +74,7 @@ def test_ids_in_forms_and_json_are_field_errors(employee, db, people, plan_id) -
         assert answer.status_code == 422, bad
         assert "请从给出的选项中选择一项" in answer.text
     csrf = token(page.text)
-    for bad in (SUPERSCRIPT_TWO, HUGE, 2**63, -3, 1.5):
+    for bad in (SUPERSCRIPT_TWO, HUGE, 2**31, 2**63, -3, 1.5):
         answer = employee.post("/api/plans", json={"employee_id": bad, "title": "t"},
                                headers={"X-CSRF-Token": csrf})
         assert answer.status_code == 422, bad
