@@ -198,6 +198,9 @@ class RawWriter:
         else:
             cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_head'")
         self.audit_head = bool(cur.fetchone()[0])  # the chain's head row, where it exists
+        from app.engine.audit import current_keyring
+
+        self.keyring = current_keyring()
         if dialect == "postgresql":
             conn.commit()  # sqlite3 runs in autocommit here: no transaction is open
 
@@ -240,20 +243,27 @@ class RawWriter:
            self._ts(now) if t.closes_instance else None, lc.instance_id, version))
         if cur.fetchone() is None:
             raise RuntimeError("stale instance")
-        x("SELECT seq, hash FROM audit_event WHERE instance_id = %s ORDER BY seq DESC LIMIT 1",
-          (lc.instance_id,))
+        if self.audit_head:  # the chain's end, as the engine reads it
+            x("SELECT seq, hash FROM audit_head WHERE instance_id = %s", (lc.instance_id,))
+        else:
+            x("SELECT seq, hash FROM audit_event WHERE instance_id = %s ORDER BY seq DESC"
+              " LIMIT 1", (lc.instance_id,))
         seq, prev = cur.fetchone()
         payload_hash = sha256_hex(canonical_json(t.payload))
         digest = _sealed_hash(lc.instance_id, seq + 1, now, actor, t.trigger, t.from_state,
                               t.to_state, t.comment, payload_hash, prev)
+        key_id = self.keyring.current  # sealed with the audit key, as the engine seals
+        seal = self.keyring.seal(key_id, f"event\n{key_id}\n{digest}") or ""
         x("INSERT INTO audit_event (instance_id, seq, at, actor_id, on_behalf_of_id, trigger,"
-          " from_state, to_state, comment, payload, payload_hash, prev_hash, hash)"
-          " VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s)",
+          " from_state, to_state, comment, payload, payload_hash, prev_hash, hash, key_id,"
+          " seal) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
           (lc.instance_id, seq + 1, self._ts(now), actor, t.trigger, t.from_state, t.to_state,
-           t.comment, self._json(t.payload), payload_hash, prev, digest))
+           t.comment, self._json(t.payload), payload_hash, prev, digest, key_id, seal))
         if self.audit_head:
-            x("UPDATE audit_head SET seq = %s, hash = %s WHERE instance_id = %s",
-              (seq + 1, digest, lc.instance_id))
+            head_seal = self.keyring.seal(key_id, f"head\n{lc.instance_id}\n{seq + 1}\n{digest}")
+            x("UPDATE audit_head SET seq = %s, hash = %s, at = %s, seal = %s"
+              " WHERE instance_id = %s",
+              (seq + 1, digest, self._ts(now), head_seal, lc.instance_id))
         if t.sign_off is not None:
             so = t.sign_off
             x("INSERT INTO sign_off (instance_id, state, trigger, signer_expr, signer_id,"
