@@ -175,6 +175,22 @@ def test_an_hr_correction_moves_open_deadlines_and_their_timers(
     assert local_date(before.due_at) == date(2026, 3, 4)
 
 
+def test_an_hr_correction_re_arms_the_pending_rung_after_the_ones_already_fired(
+        db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    sweep(engine, at(date(2026, 3, 3)), settings=sink.settings(), registry=registry)
+    # The branch closes on Wednesday 4 March, the due day: the deadline moves to Thursday.
+    calendar_service.correct_day(db, by=org.hr_a, day=date(2026, 3, 4), is_working_day=False,
+                                 note="分行停业", now=clock.now())
+    db.commit()
+    assert ladder(db, instance) == [
+        ("waiting_evidence", "before_due", 1, date(2026, 3, 3), TimerStatus.done),
+        ("waiting_evidence", "on_due", 0, date(2026, 3, 5), TimerStatus.pending)]
+    run_days(engine, registry, sink.settings(), date(2026, 3, 4), date(2026, 3, 5))
+    assert sink.summary() == [(org.employee.email, "before_due", date(2026, 3, 3)),
+                              (org.employee.email, "on_due", date(2026, 3, 5))]
+
+
 def test_a_daily_digest_gathers_a_persons_messages_into_one_email(
         db, engine, registry, org, sink) -> None:
     set_digest(db, person=org.employee, daily_digest=True, now=clock.now())
