@@ -1,10 +1,13 @@
-"""Delivering the outbox: each message claimed on its own, written for its reader, sent, and
-recorded the moment the mail server accepts it; retried with backoff while the server is away.
+"""Delivering the outbox: each message written for its reader, sent, and recorded the moment
+the mail server accepts it; retried with backoff while the server is away.
 
 How a message is held while it is sent, so that it goes out once however many schedulers run:
-- PostgreSQL: its row stays locked (FOR UPDATE SKIP LOCKED) in the transaction that records it.
-  Another scheduler skips it; if this process dies, the database drops the lock at once and the
-  next tick sends it. Only the one in flight can repeat, with the same Message-ID and links.
+- PostgreSQL: due messages are written a few at a time (one transaction reads what they need
+  together and stores their copies and links), then each is sent in its own transaction: one
+  statement locks it (FOR UPDATE SKIP LOCKED), re-checks it is still due and marks it sent; the
+  mail goes out; the commit records it. Another scheduler skips it; if this process dies, the
+  database drops the lock and the mark at once and the next tick sends it. Only the one in
+  flight can repeat, with the same Message-ID and links (they are derived from the message).
 - SQLite (one writer): a short write transaction leases it to this worker, and the result is
   recorded only while the lease is still this worker's. A dead worker's lease runs out after
   outbox_lease_seconds (the write lock is never held while talking to the mail server).
