@@ -32,6 +32,7 @@ from bench.workload import (
     RawWriter,
     capture_templates,
     engine_walk,
+    max_timer_id,
     raw_connect,
     rows_per_lifecycle,
     start_instances,
@@ -147,6 +148,7 @@ def bench_backend(url: str, backend: str, clients: list[int], per_client: int) -
             for r in range(ROUNDS):
                 order = ["engine", "raw"] if r % 2 == 0 else ["raw", "engine"]
                 for kind in order:
+                    timer_id_before = max_timer_id(engine)
                     lcs = start_instances(engine, org, n * per_client, offset=offset)
                     offset += n * per_client
                     groups = [lcs[i::n] for i in range(n)]
@@ -166,7 +168,8 @@ def bench_backend(url: str, backend: str, clients: list[int], per_client: int) -
                     tps[kind].append(rate)
                     samples[kind] += s
                     if r == 0 and n == clients[0]:
-                        parity[kind] = rows_per_lifecycle(engine, [lc.instance_id for lc in lcs])
+                        parity[kind] = rows_per_lifecycle(engine, [lc.instance_id for lc in lcs],
+                                                          timer_id_before)
                     log(f"{backend} {n} client(s) round {r + 1} {kind}: {rate:.1f} transitions/s")
             result[n] = {
                 "engine_tps": tps["engine"], "raw_tps": tps["raw"],

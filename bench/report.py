@@ -108,7 +108,7 @@ def _evidence(results: dict[str, Any]) -> list[str]:
     if engine:
         prof = engine.get("profile", {})
         out += [
-            "### Engine: rows written per lifecycle (both sides must match)",
+            "### Engine: rows per finished lifecycle (both sides must match)",
             "",
             "| Table | fire() | raw SQL |", "|---|---|---|",
         ]

@@ -4,8 +4,9 @@ that puts exactly the same rows in the same tables, one transaction per transiti
 The raw writer is the physical floor of this design: it knows in advance which rows a step
 writes (captured once from the engine on a probe instance), so it spends nothing on deciding,
 only on the round trips a stateless server must make: read the instance, check and bump its
-version, read the audit chain's head, insert the event, close and open tasks, cancel and plan
-timers, record and consume signatures, commit.
+version, read the audit chain's head, insert the event, close and open tasks, delete the closed
+tasks' timers and arm the new tasks' first rungs (one row each), record and consume signatures,
+commit.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _max_ids(session: Any) -> dict[str, int]:
     from sqlalchemy import text
 
     return {t: session.execute(text(f"select coalesce(max(id), 0) from {t}")).scalar_one()
-            for t in ("task", "reminder_timer", "sign_off", "audit_event")}
+            for t in ("task", "sign_off", "audit_event")}
 
 
 def capture_templates(engine: Any, lc: Lifecycle) -> list[StepTemplate]:
@@ -133,8 +134,9 @@ def capture_templates(engine: Any, lc: Lifecycle) -> list[StepTemplate]:
             inst = s.get(WorkflowInstance, lc.instance_id)
             tasks = list(s.exec(select(Task).where(Task.id > before["task"]).order_by(Task.id)))
             index = {t.id: i for i, t in enumerate(tasks)}
+            # by task, not by id: SQLite hands a deleted row's id to the next insert
             timers = list(s.exec(select(ReminderTimer).where(
-                ReminderTimer.id > before["reminder_timer"]).order_by(ReminderTimer.id)))
+                ReminderTimer.task_id.in_(list(index))).order_by(ReminderTimer.id)))
             signs = list(s.exec(select(SignOff).where(SignOff.id > before["sign_off"])))
             consumed_after = s.execute(select(SignOff.id).where(
                 SignOff.instance_id == lc.instance_id, SignOff.consumed_at.is_not(None))).all()
@@ -196,6 +198,9 @@ class RawWriter:
         else:
             cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_head'")
         self.audit_head = bool(cur.fetchone()[0])  # the chain's head row, where it exists
+        from app.engine.audit import current_keyring
+
+        self.keyring = current_keyring()
         if dialect == "postgresql":
             conn.commit()  # sqlite3 runs in autocommit here: no transaction is open
 
@@ -238,20 +243,27 @@ class RawWriter:
            self._ts(now) if t.closes_instance else None, lc.instance_id, version))
         if cur.fetchone() is None:
             raise RuntimeError("stale instance")
-        x("SELECT seq, hash FROM audit_event WHERE instance_id = %s ORDER BY seq DESC LIMIT 1",
-          (lc.instance_id,))
+        if self.audit_head:  # the chain's end, as the engine reads it
+            x("SELECT seq, hash FROM audit_head WHERE instance_id = %s", (lc.instance_id,))
+        else:
+            x("SELECT seq, hash FROM audit_event WHERE instance_id = %s ORDER BY seq DESC"
+              " LIMIT 1", (lc.instance_id,))
         seq, prev = cur.fetchone()
         payload_hash = sha256_hex(canonical_json(t.payload))
         digest = _sealed_hash(lc.instance_id, seq + 1, now, actor, t.trigger, t.from_state,
                               t.to_state, t.comment, payload_hash, prev)
+        key_id = self.keyring.current  # sealed with the audit key, as the engine seals
+        seal = self.keyring.seal(key_id, f"event\n{key_id}\n{digest}") or ""
         x("INSERT INTO audit_event (instance_id, seq, at, actor_id, on_behalf_of_id, trigger,"
-          " from_state, to_state, comment, payload, payload_hash, prev_hash, hash)"
-          " VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s)",
+          " from_state, to_state, comment, payload, payload_hash, prev_hash, hash, key_id,"
+          " seal) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
           (lc.instance_id, seq + 1, self._ts(now), actor, t.trigger, t.from_state, t.to_state,
-           t.comment, self._json(t.payload), payload_hash, prev, digest))
+           t.comment, self._json(t.payload), payload_hash, prev, digest, key_id, seal))
         if self.audit_head:
-            x("UPDATE audit_head SET seq = %s, hash = %s WHERE instance_id = %s",
-              (seq + 1, digest, lc.instance_id))
+            head_seal = self.keyring.seal(key_id, f"head\n{lc.instance_id}\n{seq + 1}\n{digest}")
+            x("UPDATE audit_head SET seq = %s, hash = %s, at = %s, seal = %s"
+              " WHERE instance_id = %s",
+              (seq + 1, digest, self._ts(now), head_seal, lc.instance_id))
         if t.sign_off is not None:
             so = t.sign_off
             x("INSERT INTO sign_off (instance_id, state, trigger, signer_expr, signer_id,"
@@ -286,11 +298,11 @@ class RawWriter:
               " org_unit_id, actor_expr, ref, status, due_at, created_at) VALUES " + rows
               + " RETURNING id", tuple(values))
             task_ids = sorted(row[0] for row in cur.fetchall())
-        # As the engine's hook: every pending timer of a closed task of this instance (a
-        # partial sign-off closed a task earlier without cancelling its timers).
-        x("UPDATE reminder_timer SET status = 'cancelled' WHERE instance_id = %s AND"
-          " status = 'pending' AND task_id IN (SELECT id FROM task WHERE instance_id = %s AND"
-          " status <> 'open')", (lc.instance_id, lc.instance_id))
+        # As the engine's hook: the pending timer of every closed task of this instance goes
+        # (a partial sign-off closed a task earlier without touching its timer).
+        x("DELETE FROM reminder_timer WHERE instance_id = %s AND status = 'pending' AND"
+          " task_id IN (SELECT id FROM task WHERE instance_id = %s AND status <> 'open')",
+          (lc.instance_id, lc.instance_id))
         if t.new_timers:
             rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(t.new_timers))
             values = []
@@ -345,8 +357,19 @@ class _SqliteAdapter:
         self._conn.close()
 
 
-def rows_per_lifecycle(engine: Any, instance_ids: list[int]) -> dict[str, float]:
-    """Rows in each table per instance (to show both sides wrote the same)."""
+def max_timer_id(engine: Any) -> int:
+    """The highest timer id so far (PostgreSQL's sequence never gives one back, so the rise over
+    a walk counts the timer rows inserted, deleted ones included)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("select coalesce(max(id), 0) from reminder_timer")).scalar_one()
+
+
+def rows_per_lifecycle(engine: Any, instance_ids: list[int],
+                       timer_id_before: int | None = None) -> dict[str, float]:
+    """Rows in each table per instance (to show both sides wrote the same); with the timer id
+    before the instances were started, also the timer rows inserted and deleted (PostgreSQL)."""
     from sqlalchemy import bindparam, text
 
     out: dict[str, float] = {}
@@ -356,9 +379,13 @@ def rows_per_lifecycle(engine: Any, instance_ids: list[int]) -> dict[str, float]
                              .bindparams(bindparam("ids", expanding=True)),
                              {"ids": instance_ids}).scalar_one()
             out[table] = n / len(instance_ids)
-        n = conn.execute(text("select count(*) from reminder_timer where status = 'cancelled'"
+        n = conn.execute(text("select count(*) from reminder_timer where status = 'pending'"
                               " and instance_id in :ids")
                          .bindparams(bindparam("ids", expanding=True)),
                          {"ids": instance_ids}).scalar_one()
-        out["reminder_timer cancelled"] = n / len(instance_ids)
+        out["reminder_timer pending"] = n / len(instance_ids)
+    if timer_id_before is not None and engine.dialect.name == "postgresql":
+        inserted = (max_timer_id(engine) - timer_id_before) / len(instance_ids)
+        out["reminder_timer inserted"] = inserted
+        out["reminder_timer deleted (task closed)"] = inserted - out["reminder_timer"]
     return out

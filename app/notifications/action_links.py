@@ -60,12 +60,14 @@ def token_for(secret: str, *, message_id: int, task_id: int, trigger: str,
 
 def issue(session: Session, *, secret: str, person: Person, task: Task,
           instance: WorkflowInstance, action: Action, spec: WorkflowSpec, now: datetime,
-          lifetime: timedelta, message_id: int) -> str:
+          lifetime: timedelta, message_id: int,
+          pending: list[dict[str, Any]] | None = None) -> str:
     """Store the link of one action in one message (once: writing the message again keeps a
-    used link used, and gives an unused one a fresh lifetime); the token for the email."""
+    used link used, and gives an unused one a fresh lifetime); the token for the email. With
+    `pending`, the row is added there, for `store` to write with the rest of a batch."""
     token = token_for(secret, message_id=message_id, task_id=task.id or 0,
                       trigger=action.transition.trigger, on_behalf_of_id=action.on_behalf_of_id)
-    session.connection().execute(_upsert_link(session.get_bind().dialect.name), {
+    row = {
         "token_hash": hash_token(token),
         "person_id": person.id,
         "task_id": task.id,
@@ -77,8 +79,18 @@ def issue(session: Session, *, secret: str, person: Person, task: Task,
         "expires_at": now + lifetime,
         "message_id": message_id,
         "created_at": now,
-    })
+    }
+    if pending is not None:
+        pending.append(row)
+    else:
+        store(session, [row])
     return token
+
+
+def store(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write links in one round trip (an executemany of the upsert)."""
+    if rows:
+        session.connection().execute(_upsert_link(session.get_bind().dialect.name), rows)
 
 
 @cache

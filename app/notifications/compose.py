@@ -14,14 +14,16 @@ from sqlmodel import Session, SQLModel, select
 
 from app.config import Settings
 from app.engine.calendar import local_date
-from app.engine.models import Task, WorkflowInstance
+from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import Registry
 from app.i18n import LOCALES, N_, gettext_for, pick_label
+from app.notifications import action_links
 from app.notifications.mail_templates import environment, person_name
 from app.notifications.models import MessageKind, OutboxMessage
 from app.notifications.notices import filing_item
-from app.notifications.task_mail import Context, task_item
+from app.notifications.task_mail import Context, later_reminders, task_item
 from app.org.models import OrgUnit, Person
+from app.reminders.recipients import Directory
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -69,6 +71,7 @@ class Composer:
         self.now = now
         self._templates: dict[tuple[str, str], Template] = {}
         self._kept: list[SQLModel] = []
+        self._batch: dict[str, Any] = {}  # what `prefetch` read for the Context of each mail
 
     def prefetch(self, messages: list[OutboxMessage]) -> None:
         """Load in a few statements the rows that writing these messages reads one by one
@@ -86,6 +89,26 @@ class Composer:
         units = _load(session, OrgUnit, {p.org_unit_id for p in loaded}
                       | {i.org_unit_id for i in instances})
         self._kept.extend([*instances, *tasks, *loaded, *units])
+        # the cases' open tasks, who they wait on (with delegations), the reminders queued
+        # after these: what each reminder checks before it is written
+        open_tasks: dict[int, list[Task]] = {i.id: [] for i in instances if i.id is not None}
+        if open_tasks:
+            for task in session.exec(select(Task).where(
+                    Task.instance_id.in_(sorted(open_tasks)),
+                    Task.status == TaskStatus.open).order_by(Task.id)):
+                open_tasks[task.instance_id].append(task)
+                self._kept.append(task)
+        directory = Directory(session, local_date(self.now))
+        directory.load({t.assignee_id for ts in open_tasks.values() for t in ts})
+        self._batch = {"open_tasks": open_tasks, "directory": directory,
+                       "later": later_reminders(session, messages), "link_rows": []}
+
+    def store_links(self) -> None:
+        """Write the links the batch's mails carry (one round trip)."""
+        rows = self._batch.get("link_rows")
+        if rows:
+            action_links.store(self.session, rows)
+            rows.clear()
 
     def _template(self, locale: str, name: str) -> Template:
         key = (locale, name)
@@ -158,7 +181,7 @@ class Composer:
                                             locale, _, show_date, person_name,
                                             self.settings.base_url.rstrip("/"))}
         context = Context(self.session, self.settings, self.registry, self.now, locale, _,
-                          show_date, person_name)
+                          show_date, person_name, **self._batch)
         found = task_item(context, message, instance, spec, recipient, case_label)
         return {**common, **found} if found is not None else None
 

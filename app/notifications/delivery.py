@@ -1,10 +1,13 @@
-"""Delivering the outbox: each message claimed on its own, written for its reader, sent, and
-recorded the moment the mail server accepts it; retried with backoff while the server is away.
+"""Delivering the outbox: each message written for its reader, sent, and recorded the moment
+the mail server accepts it; retried with backoff while the server is away.
 
 How a message is held while it is sent, so that it goes out once however many schedulers run:
-- PostgreSQL: its row stays locked (FOR UPDATE SKIP LOCKED) in the transaction that records it.
-  Another scheduler skips it; if this process dies, the database drops the lock at once and the
-  next tick sends it. Only the one in flight can repeat, with the same Message-ID and links.
+- PostgreSQL: due messages are written a few at a time (one transaction reads what they need
+  together and stores their copies and links), then each is sent in its own transaction: one
+  statement locks it (FOR UPDATE SKIP LOCKED), re-checks it is still due and marks it sent; the
+  mail goes out; the commit records it. Another scheduler skips it; if this process dies, the
+  database drops the lock and the mark at once and the next tick sends it. Only the one in
+  flight can repeat, with the same Message-ID and links (they are derived from the message).
 - SQLite (one writer): a short write transaction leases it to this worker, and the result is
   recorded only while the lease is still this worker's. A dead worker's lease runs out after
   outbox_lease_seconds (the write lock is never held while talking to the mail server).
@@ -20,9 +23,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -37,6 +41,8 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
+PREPARE_BATCH = 10  # messages written together (PostgreSQL), each still sent on its own;
+# small, so that several schedulers each find some to write while another writes its own
 ACTION_LINK = re.compile(r"/(?:act|password/reset)/[A-Za-z0-9_\-]+")
 
 
@@ -108,7 +114,8 @@ def _due(now: datetime) -> Any:
 
 
 def write(session: Session, row: OutboxMessage, now: datetime, settings: Settings,
-          registry: Registry, needs_address: bool, keep_links: bool = False) -> _Claimed | str:
+          registry: Registry, needs_address: bool, keep_links: bool = False,
+          composer: Composer | None = None) -> _Claimed | str:
     """Write a claimed message now, for its recipient (a retry writes it again: the wording is
     what is true today, the links are the same); when it is not to be sent, the status it got
     instead (obsolete: nothing true left to say; failed: not writable, or no address)."""
@@ -119,7 +126,7 @@ def write(session: Session, row: OutboxMessage, now: datetime, settings: Setting
     recipient = session.get(Person, row.recipient_id)
     assert recipient is not None
     try:
-        email = Composer(session, settings, registry, now).render(row, recipient)
+        email = (composer or Composer(session, settings, registry, now)).render(row, recipient)
     except Exception as exc:  # noqa: BLE001 - one broken message must not stop the rest
         row.status = MessageStatus.failed
         row.last_error = f"could not be written: {exc!r}"[:1000]
@@ -199,6 +206,70 @@ class _Outcome:
         report.sent += 1
 
 
+def _prepare(engine: Engine, now: datetime, settings: Settings, registry: Registry,
+             needs_address: bool, keep_links: bool, report: DeliveryReport
+             ) -> list[_Claimed] | None:
+    """Write the next batch of due messages in one transaction (PostgreSQL): their cases,
+    tasks and people read together, templates compiled once for the batch, links stored, the
+    copies kept; what to send (None when nothing is due). Nothing is held afterwards: each one
+    is locked again when it is sent, so another scheduler that wrote it too cannot send it
+    twice."""
+    with claim_transaction(engine) as session:
+        rows = list(session.exec(skip_locked(_due(now).limit(PREPARE_BATCH))))
+        if not rows:
+            return None
+        composer = Composer(session, settings, registry, now)
+        items: list[_Claimed] = []
+        with session.no_autoflush:  # the copies are written together at the end
+            composer.prefetch(rows)
+            for row in rows:
+                item = write(session, row, now, settings, registry, needs_address, keep_links,
+                             composer)
+                if isinstance(item, _Claimed):
+                    items.append(item)
+                else:
+                    report.count(item)
+            composer.store_links()
+        session.flush()
+    return items
+
+
+def _send_prepared(engine: Engine, mailer: Mailer, item: _Claimed, now: datetime,
+                   settings: Settings, report: DeliveryReport) -> bool:
+    """Lock one written message and mark it sent (one statement: a message another scheduler
+    holds or has sent is left alone), send it, commit; a refusal or a server away rewrites
+    the mark in the same transaction. Whether the server is down."""
+    with claim_transaction(engine) as session:
+        conn = session.connection()
+        taken = conn.execute(_take(), {"message_id": item.id, "now": now,
+                                       "transport": mailer.transport}).first()
+        if taken is None:
+            return False
+        outcome = _Outcome(item, now, settings)
+        outcome.send(mailer, report)
+        if outcome.values.get("status") != MessageStatus.sent:
+            # not sent after all: the row goes back to what it was, with the attempt counted
+            _record(session, item.id, {"status": MessageStatus.pending, "sent_at": None,
+                                       "transport": "", **outcome.values})
+        return outcome.server_down
+
+
+@cache
+def _take() -> Any:
+    """UPDATE the message as sent WHERE it is still due and nobody holds it (SKIP LOCKED)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    held = (select(table.c.id)
+            .where(table.c.id == bindparam("message_id"),
+                   table.c.status == MessageStatus.pending,
+                   table.c.send_after <= bindparam("now"),
+                   or_(table.c.lease_until.is_(None), table.c.lease_until < bindparam("now")))
+            .with_for_update(skip_locked=True).scalar_subquery())
+    return (update(table).where(table.c.id == held)
+            .values(status=MessageStatus.sent, sent_at=bindparam("now"),
+                    transport=bindparam("transport"), last_error="")
+            .returning(table.c.id))
+
+
 def _send_one(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
               registry: Registry, worker: str, report: DeliveryReport) -> tuple[bool, bool]:
     """Claim, write, send and record one message; (found one, the server is down).
@@ -262,6 +333,9 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
         return report
     worker = worker or worker_name()
     with mailer_factory(settings) as mailer:
+        if engine.dialect.name == "postgresql":
+            _deliver_batches(engine, mailer, now, settings, registry, report)
+            return report
         while True:
             found, server_down = _send_one(engine, mailer, now, settings, registry, worker,
                                            report)
@@ -270,6 +344,21 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
                 return report
             if not found:
                 return report
+
+
+def _deliver_batches(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
+                     registry: Registry, report: DeliveryReport) -> None:
+    """PostgreSQL: write a batch together, then send its messages one by one, each locked,
+    sent and recorded in its own transaction (only the one in flight can repeat)."""
+    while True:
+        items = _prepare(engine, now, settings, registry, mailer.transport == "smtp",
+                         mailer.transport == "mailbox", report)
+        if items is None:
+            return
+        for item in items:
+            if _send_prepared(engine, mailer, item, now, settings, report):
+                _defer_due(engine, now, settings, report.errors[-1], report)
+                return
 
 
 def retry_now(session: Session, message_id: int, now: datetime) -> bool:

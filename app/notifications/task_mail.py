@@ -57,6 +57,11 @@ class Context:
     gettext: Gettext
     show_date: Any  # (date, locale) -> str
     name_of: Any  # (Person | None, locale) -> str
+    # A batch's reads done once (Composer.prefetch); None: read for this mail alone.
+    open_tasks: dict[int, list[Task]] | None = None  # by instance, oldest first
+    directory: Directory | None = None
+    later: LaterReminders | None = None
+    link_rows: list[dict[str, Any]] | None = None  # links to store with the batch
 
     def text(self, message: Message) -> str:
         """A message in the reader's language, its dates written the reader's way."""
@@ -65,22 +70,76 @@ class Context:
         return Message(message.msgid, params).render(self.gettext)
 
 
-def _open_on_topic(session: Session, instance: WorkflowInstance, key: str) -> list[Task]:
+def _open_on_topic(ctx: Context, instance: WorkflowInstance, key: str) -> list[Task]:
     """The case's open tasks about one thing, oldest first."""
-    tasks = session.exec(select(Task).where(Task.instance_id == instance.id,
-                                            Task.status == TaskStatus.open).order_by(Task.id))
+    if ctx.open_tasks is not None and instance.id in ctx.open_tasks:
+        tasks: Any = ctx.open_tasks[instance.id]
+    else:  # a mail outside the batch read (a digest's items)
+        tasks = ctx.session.exec(select(Task).where(
+            Task.instance_id == instance.id, Task.status == TaskStatus.open).order_by(Task.id))
     return [t for t in tasks if topic_key(t) == key]
 
 
-def _replaced(session: Session, message: OutboxMessage, key: str) -> bool:
+@dataclass
+class LaterReminders:
+    """The live reminders queued after the first message of a batch to the batch's recipients
+    about the batch's cases (one statement), so each message checks `_replaced` without one."""
+
+    first_id: int
+    recipients: set[int]
+    instances: set[int]
+    rows: dict[tuple[int, int], list[tuple[int, Any, int | None]]]
+
+    def covers(self, message: OutboxMessage) -> bool:
+        """Whether the rows answer for this message (a digest's items may lie outside)."""
+        return (message.id is not None and message.id >= self.first_id
+                and message.recipient_id in self.recipients
+                and message.instance_id in self.instances)
+
+    def after(self, message: OutboxMessage) -> list[tuple[Any, int | None]]:
+        """(params, task id) of the live reminders after this one to its person on its case."""
+        assert message.id is not None
+        return [(params, task_id) for message_id, params, task_id
+                in self.rows.get((message.recipient_id, message.instance_id or 0), [])
+                if message_id > message.id]
+
+
+def later_reminders(session: Session, messages: list[OutboxMessage]) -> LaterReminders | None:
+    """Read the live reminders queued after these messages, for a batch; None for none."""
+    ids = [m.id for m in messages if m.id is not None]
+    if not ids:
+        return None
+    found = LaterReminders(min(ids), {m.recipient_id for m in messages},
+                           {m.instance_id for m in messages if m.instance_id}, {})
+    if not found.instances:
+        return found
+    rows = session.exec(select(OutboxMessage.id, OutboxMessage.recipient_id,
+                               OutboxMessage.instance_id, OutboxMessage.params,
+                               OutboxMessage.task_id).where(
+        OutboxMessage.recipient_id.in_(found.recipients),
+        OutboxMessage.instance_id.in_(found.instances),
+        OutboxMessage.kind.in_(MessageKind.reminders),
+        OutboxMessage.id > found.first_id,
+        OutboxMessage.status.in_(LIVE)))
+    for message_id, recipient_id, instance_id, params, task_id in rows:
+        found.rows.setdefault((recipient_id, instance_id), []).append(
+            (message_id, params, task_id))
+    return found
+
+
+def _replaced(ctx: Context, message: OutboxMessage, key: str) -> bool:
     """Whether a later reminder to the same person about the same thing exists: then this one
     is not sent (after downtime the queue may hold several; only the latest is true)."""
-    later = session.exec(select(OutboxMessage.params, OutboxMessage.task_id).where(
-        OutboxMessage.recipient_id == message.recipient_id,
-        OutboxMessage.instance_id == message.instance_id,
-        OutboxMessage.kind.in_(MessageKind.reminders),
-        OutboxMessage.id > message.id,
-        OutboxMessage.status.in_(LIVE)))
+    session = ctx.session
+    if ctx.later is not None and ctx.later.covers(message):
+        later: Any = ctx.later.after(message)
+    else:
+        later = session.exec(select(OutboxMessage.params, OutboxMessage.task_id).where(
+            OutboxMessage.recipient_id == message.recipient_id,
+            OutboxMessage.instance_id == message.instance_id,
+            OutboxMessage.kind.in_(MessageKind.reminders),
+            OutboxMessage.id > message.id,
+            OutboxMessage.status.in_(LIVE)))
     for params, task_id in later:
         topic = (params or {}).get("topic")
         if topic is None and task_id is not None:  # HR's "remind now" names only its task
@@ -111,17 +170,17 @@ def task_item(ctx: Context, message: OutboxMessage, instance: WorkflowInstance,
         return None
     params = message.params or {}
     key = params.get("topic") or topic_key(task)
-    siblings = _open_on_topic(session, instance, key)
+    siblings = _open_on_topic(ctx, instance, key)
     if not siblings:
         return None
     today = local_date(ctx.now)
-    directory = Directory(session, today)
+    directory = ctx.directory or Directory(session, today)
     mine: list[tuple[Task, int | None]] = []
     if message.kind in MessageKind.reminders:
         for sibling in siblings:
             mine += [(sibling, r.on_behalf_of_id) for r in task_recipients(
                 session, sibling, instance, today, directory) if r.person.id == recipient.id]
-        if not mine or _replaced(session, message, key):
+        if not mine or _replaced(ctx, message, key):
             return None
         lead = next((t for t, _ in mine if t.id == task.id), mine[0][0])
         principals = sorted({p for _, p in mine if p is not None})
@@ -186,7 +245,8 @@ def _actions(ctx: Context, message: OutboxMessage, instance: WorkflowInstance,
             assert message.id is not None
             token = action_links.issue(
                 ctx.session, secret=secret, person=recipient, task=task, instance=instance,
-                action=action, spec=spec, now=ctx.now, lifetime=lifetime, message_id=message.id)
+                action=action, spec=spec, now=ctx.now, lifetime=lifetime, message_id=message.id,
+                pending=ctx.link_rows)
             out.append({
                 "label": pick_label(action.transition.label, ctx.locale),
                 "url": f"{base}/act/{token}",

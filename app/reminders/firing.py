@@ -1,11 +1,12 @@
-"""Due timers become outbox messages: one reminder per task per sweep, the ladder's latest rung."""
+"""Due timers become outbox messages: one reminder per task per sweep, the ladder's latest rung;
+the firing arms the task's next rung in the same transaction."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -18,17 +19,15 @@ from app.engine.topics import topic_key
 from app.notifications.models import MessageKind
 from app.notifications.outbox import Notice, enqueue_many
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus
-from app.reminders.plan import overdue_day, overdue_level_on
+from app.reminders.plan import PlannedTimer, due_rungs, next_rung, rank
 from app.reminders.recipients import (
     Directory,
     escalation_recipients,
     task_people,
     task_recipients,
 )
-from app.reminders.service import add_timer
-from app.rows import claim_transaction, skip_locked
-
-_RANK = {TimerKind.before_due: 0, TimerKind.on_due: 1, TimerKind.overdue: 2}
+from app.reminders.service import rung_row
+from app.rows import claim_transaction, insert_many_once, skip_locked
 
 
 def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
@@ -81,6 +80,7 @@ class _Batch:
         self.directory = Directory(session, local_date(now))
         self.statuses: dict[int, str] = {}
         self.notices: list[Notice] = []
+        self.armed: list[dict[str, object]] = []  # each fired task's next rung
         self._kept: list[object] = []  # the session holds rows weakly
 
     def load(self, task_ids: list[int]) -> None:
@@ -99,27 +99,29 @@ class _Batch:
             self.statuses[timer.id] = status
 
     def finish(self) -> int:
-        """Write the timers' new states and queue the messages; how many were queued."""
+        """Write the timers' new states, arm the next rungs and queue the messages; how many
+        were queued. A timer that will never fire (its task closed) is deleted."""
         by_status: dict[str, list[int]] = defaultdict(list)
         for timer_id, status in self.statuses.items():
             by_status[status].append(timer_id)
         for status, ids in by_status.items():
-            values: dict[str, object] = {"status": status}
-            if status != TimerStatus.cancelled:
-                values["fired_at"] = self.now
-            self.session.execute(
-                update(ReminderTimer).where(ReminderTimer.id.in_(ids)).values(**values)
-                .execution_options(synchronize_session=False))
+            if status == TimerStatus.cancelled:
+                statement = delete(ReminderTimer).where(ReminderTimer.id.in_(ids))
+            else:
+                statement = (update(ReminderTimer).where(ReminderTimer.id.in_(ids))
+                             .values(status=status, fired_at=self.now))
+            self.session.execute(statement.execution_options(synchronize_session=False))
+        # keys make the next rung idempotent: a rung armed already (by a race, or by a ladder
+        # armed whole before timers were lazy) is left as it is
+        insert_many_once(self.session, ReminderTimer, self.armed)  # type: ignore[arg-type]
         return enqueue_many(self.session, self.notices, now=self.now,
                             digest_default=self.digest_default)
 
 
-def _mark(batch: _Batch, timers: list[ReminderTimer], chosen: ReminderTimer) -> None:
-    batch.mark([chosen], TimerStatus.done)
-    batch.mark([t for t in timers if t is not chosen], TimerStatus.superseded)
-
-
 def _fire_task(batch: _Batch, task_id: int, timers: list[ReminderTimer]) -> None:
+    """The rungs of a task's ladder that came due since its timer (a catch-up after downtime
+    spans several): the latest reminder and the highest escalation among them go out, and the
+    first rung after today becomes the task's timer."""
     session = batch.session
     task = session.get(Task, task_id)
     instance = session.get(WorkflowInstance, task.instance_id) if task else None
@@ -128,35 +130,28 @@ def _fire_task(batch: _Batch, task_id: int, timers: list[ReminderTimer]) -> None
         spec = batch.registry.compiled(session, instance.definition_id).spec
         state = spec.states.get(task.state)
         policy = state.deadline if state else None
-    if task is None or instance is None or policy is None:
+    if task is None or instance is None or policy is None or task.due_at is None:
         batch.mark(timers, TimerStatus.cancelled)
         return
-    reminders = [t for t in timers if t.kind in TimerKind.reminders]
+    batch.mark(timers, TimerStatus.done)
+    due_day, today = local_date(task.due_at), local_date(batch.now)
+    since = min(local_date(t.due_at) for t in timers)
+    came_due = due_rungs(batch.cal, policy, due_day, since, today)
+    # the timers themselves count, even where a calendar correction has moved their rung
+    came_due += [PlannedTimer(t.kind, t.level, local_date(t.due_at)) for t in timers
+                 if t.kind in TimerKind.reminders
+                 or (t.kind == TimerKind.escalation and t.level < len(policy.escalate))]
+    reminders = [r for r in came_due if r.kind in TimerKind.reminders]
     if reminders:
-        latest = max(reminders, key=lambda t: (t.due_at, _RANK[t.kind], t.level))
-        _mark(batch, reminders, latest)
-        level = latest.level
-        if latest.kind == TimerKind.overdue:
-            level = _next_overdue(session, task, policy, batch.cal, latest.level, batch.now)
-        _remind(batch, task, instance, latest.kind, level, latest.due_at)
-    rungs = [t for t in timers if t.kind == TimerKind.escalation]
+        latest = max(reminders, key=rank)
+        _remind(batch, task, instance, latest.kind, latest.level, start_of_day(latest.day))
+    rungs = [r for r in came_due if r.kind == TimerKind.escalation]
     if rungs:
-        latest = max(rungs, key=lambda t: (t.due_at, t.level))
-        _mark(batch, rungs, latest)
-        if latest.level < len(policy.escalate):
-            _escalate(batch, task, instance, policy, latest.level, latest.due_at)
-
-
-def _next_overdue(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
-                  level: int, now: datetime) -> int:
-    """The overdue level reached today (after downtime it may be past the timer's), and the
-    timer for the next one."""
-    assert task.due_at is not None
-    due_day = local_date(task.due_at)
-    level = max(level, overdue_level_on(cal, policy, due_day, local_date(now)))
-    following = start_of_day(overdue_day(cal, policy, due_day, level + 1))
-    add_timer(session, task, TimerKind.overdue, level + 1, following, now)
-    return level
+        highest = max(rungs, key=rank)
+        _escalate(batch, task, instance, policy, highest.level, start_of_day(highest.day))
+    following = next_rung(batch.cal, policy, due_day, today)
+    if following is not None:
+        batch.armed.append(rung_row(task, following, batch.now))
 
 
 def _remind(batch: _Batch, task: Task, instance: WorkflowInstance, kind: str, level: int,

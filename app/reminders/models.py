@@ -1,4 +1,5 @@
-"""Durable timers: one row per (task, reminder kind, level), fired by the sweep."""
+"""Durable timers: one pending row per open task, the next rung of its ladder, fired by the sweep
+(which arms the rung after it); fired rows stay, keyed per (task, reminder kind, level)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ class TimerStatus:
     """Lifecycle of a timer row."""
 
     pending = "pending"
-    done = "done"  # fired: its message is in the outbox
-    superseded = "superseded"  # came due together with a later one (catch-up): not sent
-    cancelled = "cancelled"  # the task closed before it came due
-    off = "off"  # the policy does not want it (kept so the task counts as scheduled)
+    done = "done"  # fired: the latest rungs due by then are in the outbox, the next is armed
+    superseded = "superseded"  # rows of ladders armed whole (before issue 21): not sent
+    cancelled = "cancelled"  # rows of ladders armed whole; a closed task's timer is now deleted
+    off = "off"  # the policy wants nothing (kept so the task counts as scheduled)
 
 
 class ReminderTimer(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from app.engine.calendar import WorkingCalendar
 from app.engine.definitions import DeadlinePolicy
@@ -49,7 +49,7 @@ def planned_timers(
     cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date
 ) -> list[PlannedTimer]:
     """The finite part of a policy: reminders before and on the due day, the first overdue
-    reminder (each one schedules the next), and every rung of the escalation ladder."""
+    reminder (the chain goes on from there), and every rung of the escalation ladder."""
     planned = [
         PlannedTimer(TimerKind.before_due, days, cal.add_working_days(due_day, -days))
         for days in sorted(set(policy.remind_before), reverse=True)
@@ -84,6 +84,56 @@ def timeline(
 
 ORDER = {TimerKind.before_due: 0, TimerKind.on_due: 1, TimerKind.overdue: 2,
          TimerKind.escalation: 3}
+
+
+def rank(event: PlannedTimer) -> tuple[date, int, int]:
+    """Where an event stands on the ladder: by day, then kind, then level."""
+    return event.day, ORDER[event.kind], event.level
+
+
+def _first_overdue_after(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date,
+                         after: date | None) -> int:
+    """The first overdue level falling after a day (1 when there is no day)."""
+    if after is None:
+        return 1
+    # start near the level due by then (no walk up from level 1 for a task overdue for months)
+    level = max(1, overdue_level_on(cal, policy, due_day, after))
+    while level > 1 and overdue_day(cal, policy, due_day, level - 1) > after:
+        level -= 1
+    while overdue_day(cal, policy, due_day, level) <= after:
+        level += 1
+    return level
+
+
+def _finite(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date) -> list[PlannedTimer]:
+    return [p for p in planned_timers(cal, policy, due_day)
+            if p.enabled and p.kind != TimerKind.overdue]
+
+
+def next_rung(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date,
+              after: date | None = None) -> PlannedTimer | None:
+    """The first rung of the ladder falling after a day (no day: the very first rung); None
+    when the ladder has ended. A task keeps only this one as a timer row: firing arms the next.
+    """
+    rungs = [p for p in _finite(cal, policy, due_day) if after is None or p.day > after]
+    if policy.remind_every_overdue:
+        level = _first_overdue_after(cal, policy, due_day, after)
+        rungs.append(PlannedTimer(TimerKind.overdue, level,
+                                  overdue_day(cal, policy, due_day, level)))
+    return min(rungs, key=rank, default=None)
+
+
+def due_rungs(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, since: date,
+              today: date) -> list[PlannedTimer]:
+    """The rungs falling from one day to another, both included, in ladder order (what one
+    firing catches up: the same events `timeline` lists)."""
+    rungs = [p for p in _finite(cal, policy, due_day) if since <= p.day <= today]
+    if policy.remind_every_overdue:
+        level = _first_overdue_after(cal, policy, due_day, since - timedelta(days=1))
+        while (day := overdue_day(cal, policy, due_day, level)) <= today:
+            rungs.append(PlannedTimer(TimerKind.overdue, level, day))
+            level += 1
+    return sorted(rungs, key=rank)
 
 
 def mails(cal: WorkingCalendar, policy: DeadlinePolicy, due_day: date, start: date,

@@ -1,4 +1,5 @@
-"""Timers of open tasks: planned from the state's deadline policy, cancelled when tasks close."""
+"""Timers of open tasks: one pending row per task, the next rung of its state's deadline
+policy's ladder; deleted when the task closes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import bindparam, delete, exists
 from sqlmodel import Session, select
 
 from app.engine import calendar
@@ -16,7 +17,7 @@ from app.engine.models import Task, TaskStatus, WorkflowInstance
 from app.engine.registry import CompiledWorkflow, Registry
 from app.engine.runtime import get_registry
 from app.reminders.models import ReminderTimer, TimerKind, TimerStatus, timer_key
-from app.reminders.plan import escalation_day, on_due_day, overdue_day, planned_timers
+from app.reminders.plan import PlannedTimer, next_rung, on_due_day
 from app.rows import insert_many_once, insert_once
 
 
@@ -51,29 +52,38 @@ def add_timer(session: Session, task: Task, kind: str, level: int, due_at: datet
     )
 
 
+def rung_row(task: Task, rung: PlannedTimer, now: datetime,
+             status: str = TimerStatus.pending) -> dict[str, Any]:
+    """The timer row of one rung of a task's ladder."""
+    assert task.id is not None
+    return {
+        "key": timer_key(task.id, rung.kind, rung.level),
+        "task_id": task.id,
+        "instance_id": task.instance_id,
+        "kind": rung.kind,
+        "level": rung.level,
+        "due_at": start_of_day(rung.day),
+        "status": status,
+        "created_at": now,
+    }
+
+
 def timer_rows(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
                now: datetime) -> list[dict[str, Any]]:
-    """The timer rows a task gets from its state's deadline policy (on-due always among them,
-    so the task counts as scheduled)."""
-    assert task.due_at is not None and task.id is not None
-    return [
-        {
-            "key": timer_key(task.id, planned.kind, planned.level),
-            "task_id": task.id,
-            "instance_id": task.instance_id,
-            "kind": planned.kind,
-            "level": planned.level,
-            "due_at": start_of_day(planned.day),
-            "status": TimerStatus.pending if planned.enabled else TimerStatus.off,
-            "created_at": now,
-        }
-        for planned in planned_timers(cal, policy, local_date(task.due_at))
-    ]
+    """The one timer row a new task gets: the first rung of its ladder (firing arms the next);
+    a policy that wants nothing gets an `off` row, so the task counts as scheduled."""
+    assert task.due_at is not None
+    due_day = local_date(task.due_at)
+    first = next_rung(cal, policy, due_day)
+    if first is None:
+        return [rung_row(task, PlannedTimer(TimerKind.on_due, 0, on_due_day(cal, due_day)),
+                         now, TimerStatus.off)]
+    return [rung_row(task, first, now)]
 
 
 def schedule_task(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
                   now: datetime) -> int:
-    """Create a task's timers (those that exist already are kept)."""
+    """Arm a task's first timer (kept if it exists)."""
     return insert_many_once(session, ReminderTimer, timer_rows(task, policy, cal, now))
 
 
@@ -119,16 +129,17 @@ def schedule_open_tasks(session: Session, now: datetime, *, limit: int = 500,
 
 
 def cancel_closed(session: Session, *, instance_id: int | None = None) -> int:
-    """Cancel pending timers whose task is no longer open (acted on, cancelled, reassigned)."""
+    """Delete the pending timer of every task no longer open (acted on, cancelled, reassigned).
+
+    A timer that never fired holds nothing the policy cannot recompute, so it is not kept as a
+    cancelled row; fired timers stay as the record of what came due.
+    """
     if instance_id is not None:  # every action: one prebuilt statement on the connection
         return session.connection().execute(_cancel_closed_of_instance(),
                                             {"instance": instance_id}).rowcount
     closed = select(Task.id).where(Task.status != TaskStatus.open)
-    statement = (
-        update(ReminderTimer)
-        .where(ReminderTimer.status == TimerStatus.pending, ReminderTimer.task_id.in_(closed))
-        .values(status=TimerStatus.cancelled)
-    )
+    statement = delete(ReminderTimer).where(ReminderTimer.status == TimerStatus.pending,
+                                            ReminderTimer.task_id.in_(closed))
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
@@ -137,10 +148,9 @@ def _cancel_closed_of_instance() -> Any:
     timer, task = ReminderTimer.__table__, Task.__table__  # type: ignore[attr-defined]
     closed = select(task.c.id).where(task.c.instance_id == bindparam("instance"),
                                      task.c.status != TaskStatus.open)
-    return (update(timer)
-            .where(timer.c.instance_id == bindparam("instance"),
-                   timer.c.status == TimerStatus.pending, timer.c.task_id.in_(closed))
-            .values(status=TimerStatus.cancelled))
+    return delete(timer).where(timer.c.instance_id == bindparam("instance"),
+                               timer.c.status == TimerStatus.pending,
+                               timer.c.task_id.in_(closed))
 
 
 def _replanned_due(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar) -> datetime | None:
@@ -150,23 +160,42 @@ def _replanned_due(task: Task, policy: DeadlinePolicy, cal: WorkingCalendar) -> 
     return end_of_day(cal.add_working_days(created_on, policy.due_in_working_days))
 
 
-def _timer_day(timer: ReminderTimer, policy: DeadlinePolicy, cal: WorkingCalendar,
-               due_day: datetime) -> datetime | None:
-    day = local_date(due_day)
-    if timer.kind == TimerKind.before_due:
-        return start_of_day(cal.add_working_days(day, -timer.level))
-    if timer.kind == TimerKind.on_due:
-        return start_of_day(on_due_day(cal, day))
-    if timer.kind == TimerKind.overdue and policy.remind_every_overdue:
-        return start_of_day(overdue_day(cal, policy, day, timer.level))
-    if timer.kind == TimerKind.escalation and timer.level < len(policy.escalate):
-        rung = policy.escalate[timer.level]
-        return start_of_day(escalation_day(cal, day, rung.after_working_days))
-    return None
+def _replan_timer(session: Session, task: Task, policy: DeadlinePolicy, cal: WorkingCalendar,
+                  due_at: datetime) -> int:
+    """Re-arm a task's pending timer on the corrected calendar: the first rung after the last
+    day a timer of it fired (the very first rung if none has), skipping rungs already fired."""
+    assert task.id is not None
+    timers = list(session.exec(select(ReminderTimer).where(ReminderTimer.task_id == task.id)
+                               .order_by(ReminderTimer.id)))
+    pending = [t for t in timers if t.status == TimerStatus.pending]
+    if not pending:
+        return 0  # a task whose ladder has ended (or that wants nothing) keeps no timer
+    fired = {(t.kind, t.level) for t in timers if t.status != TimerStatus.pending}
+    fired_on = [local_date(t.fired_at) for t in timers if t.fired_at is not None]
+    due_day = local_date(due_at)
+    rung = next_rung(cal, policy, due_day, max(fired_on, default=None))
+    while rung is not None and (rung.kind, rung.level) in fired:
+        rung = next_rung(cal, policy, due_day, rung.day)
+    # keep the row of that very rung if there is one (a ladder armed whole, before timers
+    # were lazy, has several pending): only one stays
+    keep = next((t for t in pending if rung and (t.kind, t.level) == (rung.kind, rung.level)),
+                pending[0])
+    extra = [t for t in pending if t is not keep]
+    for timer in extra:
+        session.delete(timer)
+    if rung is None:  # the ladder has ended: the row stays, so the task counts as scheduled
+        keep.status = TimerStatus.off
+        return 1 + len(extra)
+    when = start_of_day(rung.day)
+    if (keep.kind, keep.level, keep.due_at) == (rung.kind, rung.level, when):
+        return len(extra)
+    keep.key = timer_key(task.id, rung.kind, rung.level)
+    keep.kind, keep.level, keep.due_at = rung.kind, rung.level, when
+    return 1 + len(extra)
 
 
 def replan_after_calendar_change(session: Session, registry: Registry | None = None) -> int:
-    """HR changed the calendar: move open tasks' due times and their pending timers."""
+    """HR changed the calendar: move open tasks' due times and re-arm their pending timers."""
     cal = calendar.load(session)
     moved = 0
     tasks = session.exec(select(Task).where(Task.status == TaskStatus.open,
@@ -181,13 +210,7 @@ def replan_after_calendar_change(session: Session, registry: Registry | None = N
         if due_at != task.due_at:
             task.due_at = due_at
             moved += 1
-        pending = session.exec(select(ReminderTimer).where(
-            ReminderTimer.task_id == task.id, ReminderTimer.status == TimerStatus.pending))
-        for timer in pending:
-            when = _timer_day(timer, policy, cal, due_at)
-            if when is not None and when != timer.due_at:
-                timer.due_at = when
-                moved += 1
+        moved += _replan_timer(session, task, policy, cal, due_at)
     session.flush()
     return moved
 

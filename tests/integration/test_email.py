@@ -19,6 +19,7 @@ from app.notifications.delivery import claim
 from app.notifications.mailer import SmtpMailer
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.reminders.firing import fire_due_timers
+from app.reminders.models import ReminderTimer, TimerStatus
 from app.reminders.sweep import sweep
 from tests.factories import person
 from tests.reminder_helpers import CHECKPOINT_WORKFLOWS, at
@@ -194,6 +195,13 @@ def test_two_schedulers_at_once_send_each_message_once(
     assert sum(sent) == len(addresses)
     assert sorted(r.to for r in sink.received) == sorted(addresses)
     assert set(message_ids(sink).values()) == {1}
+    # each task's timer fired once and armed its next rung once: the day's reminder is done,
+    # tomorrow's on-due reminder is the one pending row
+    db.expire_all()
+    timers = db.exec(select(ReminderTimer)).all()
+    assert Counter((t.kind, t.status) for t in timers) == {
+        ("before_due", TimerStatus.done): len(addresses),
+        ("on_due", TimerStatus.pending): len(addresses)}
 
 
 class Killed(BaseException):

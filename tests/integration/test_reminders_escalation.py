@@ -45,27 +45,63 @@ def fire(db: Session, instance: WorkflowInstance, trigger: str, actor, payload=N
     db.commit()
 
 
-def test_acting_cancels_the_timers_that_no_longer_apply(db, engine, registry, org, sink) -> None:
-    instance = start_check(db, org)
-    sweep(engine, at(date(2026, 3, 2)), settings=sink.settings(), registry=registry)
-    assert {t.status for t in timers_of(db, instance.id)} == {TimerStatus.pending}
-
-    at(date(2026, 3, 2), 15)
-    fire(db, instance, "record_evidence", org.employee)
-
+def ladder(db: Session, instance: WorkflowInstance) -> list[tuple[str, str, int, date, str]]:
+    """The instance's timer rows: (task state, kind, level, day, status) in the order due."""
     db.expire_all()
-    old = [t for t in timers_of(db, instance.id) if t.kind != "escalation" or t.level == 0]
-    by_task = {t.task_id for t in old}
-    tasks = {t.id: t for t in db.exec(select(Task).where(Task.id.in_(by_task)))}
-    for timer in timers_of(db, instance.id):
-        state = tasks[timer.task_id].state if timer.task_id in tasks else None
-        if state == "waiting_evidence":
-            assert timer.status == TimerStatus.cancelled
-    run_days(engine, registry, sink.settings(), date(2026, 3, 3), date(2026, 3, 6))
+    states = {t.id: t.state for t in db.exec(select(Task).where(
+        Task.instance_id == instance.id))}
+    return [(states[t.task_id], t.kind, t.level, local_date(t.due_at), t.status)
+            for t in timers_of(db, instance.id)]
+
+
+def pending(db: Session, instance: WorkflowInstance) -> list[tuple[str, str, int, date, str]]:
+    return [row for row in ladder(db, instance) if row[4] == TimerStatus.pending]
+
+
+def test_an_open_task_keeps_one_timer_its_next_rung_armed_when_the_last_one_fires(
+        db, engine, registry, org, sink) -> None:
+    # Evidence due Wed 4 Mar: a reminder the day before, on the day, every 2 working days
+    # overdue, and the supervisor on the 2nd working day overdue (Fri 6, with overdue #1).
+    instance = start_check(db, org)
+    assert ladder(db, instance) == [
+        ("waiting_evidence", "before_due", 1, date(2026, 3, 3), TimerStatus.pending)]
+    sweep(engine, at(date(2026, 3, 3)), settings=sink.settings(), registry=registry)
+    assert ladder(db, instance) == [
+        ("waiting_evidence", "before_due", 1, date(2026, 3, 3), TimerStatus.done),
+        ("waiting_evidence", "on_due", 0, date(2026, 3, 4), TimerStatus.pending)]
+    run_days(engine, registry, sink.settings(), date(2026, 3, 4), date(2026, 3, 6))
+    assert pending(db, instance) == [
+        ("waiting_evidence", "overdue", 2, date(2026, 3, 10), TimerStatus.pending)]
+    assert len(ladder(db, instance)) == 4  # one row per firing and the one armed
+    assert sink.summary() == [
+        (org.employee.email, "before_due", date(2026, 3, 3)),
+        (org.employee.email, "on_due", date(2026, 3, 4)),
+        (org.employee.email, "overdue", date(2026, 3, 6)),
+        (org.manager_a.email, "escalation", date(2026, 3, 6)),
+    ]
+
+
+def test_acting_deletes_the_closed_tasks_timer_and_arms_the_new_tasks_first_rung(
+        db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    sweep(engine, at(date(2026, 3, 3)), settings=sink.settings(), registry=registry)
+    at(date(2026, 3, 3), 15)
+    fire(db, instance, "record_evidence", org.employee)
+    # the evidence task keeps its fired timer, its pending one is gone (not kept cancelled);
+    # the check due Thu 5 Mar is reminded on Wed 4
+    assert ladder(db, instance) == [
+        ("waiting_evidence", "before_due", 1, date(2026, 3, 3), TimerStatus.done),
+        ("supervisor_check", "before_due", 1, date(2026, 3, 4), TimerStatus.pending)]
+    run_days(engine, registry, sink.settings(), date(2026, 3, 4), date(2026, 3, 6))
     assert {(r[0], r[1]) for r in sink.summary()} == {
-        (org.manager_a.email, "before_due"), (org.manager_a.email, "on_due"),
-        (org.manager_a.email, "overdue"), (org.president_a.email, "escalation"),
+        (org.employee.email, "before_due"), (org.manager_a.email, "before_due"),
+        (org.manager_a.email, "on_due"), (org.manager_a.email, "overdue"),
+        (org.president_a.email, "escalation"),
     }
+    fire(db, instance, "confirm", org.manager_a)
+    fire(db, instance, "accept", org.hr_a, {"comment": "符合要求"})
+    assert pending(db, instance) == []
+    assert TimerStatus.cancelled not in {row[4] for row in ladder(db, instance)}
 
 
 def test_a_group_task_reminds_every_holder_of_the_role_at_that_unit(
@@ -137,6 +173,22 @@ def test_an_hr_correction_moves_open_deadlines_and_their_timers(
     before = db.exec(select(ReminderTimer).where(ReminderTimer.task_id == task.id,
                                                  ReminderTimer.kind == "before_due")).one()
     assert local_date(before.due_at) == date(2026, 3, 4)
+
+
+def test_an_hr_correction_re_arms_the_pending_rung_after_the_ones_already_fired(
+        db, engine, registry, org, sink) -> None:
+    instance = start_check(db, org)
+    sweep(engine, at(date(2026, 3, 3)), settings=sink.settings(), registry=registry)
+    # The branch closes on Wednesday 4 March, the due day: the deadline moves to Thursday.
+    calendar_service.correct_day(db, by=org.hr_a, day=date(2026, 3, 4), is_working_day=False,
+                                 note="分行停业", now=clock.now())
+    db.commit()
+    assert ladder(db, instance) == [
+        ("waiting_evidence", "before_due", 1, date(2026, 3, 3), TimerStatus.done),
+        ("waiting_evidence", "on_due", 0, date(2026, 3, 5), TimerStatus.pending)]
+    run_days(engine, registry, sink.settings(), date(2026, 3, 4), date(2026, 3, 5))
+    assert sink.summary() == [(org.employee.email, "before_due", date(2026, 3, 3)),
+                              (org.employee.email, "on_due", date(2026, 3, 5))]
 
 
 def test_a_daily_digest_gathers_a_persons_messages_into_one_email(

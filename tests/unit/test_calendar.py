@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.engine.calendar import Source, WorkingCalendar
 from app.engine.definitions import DeadlinePolicy
-from app.reminders.plan import overdue_level_on, planned_timers, timeline
+from app.reminders.plan import (
+    PlannedTimer,
+    due_rungs,
+    next_rung,
+    overdue_level_on,
+    planned_timers,
+    timeline,
+)
 
 CAL = WorkingCalendar()
 
@@ -69,3 +76,35 @@ def test_a_deadline_on_a_day_off_is_reminded_on_the_working_day_before() -> None
     policy = DeadlinePolicy(due_on_field="period_end")
     planned = planned_timers(CAL, policy, date(2026, 2, 15))  # a Sunday in the holiday
     assert [(p.kind, p.day) for p in planned] == [("on_due", date(2026, 2, 14))]
+
+
+def test_the_lazy_ladder_armed_one_rung_at_a_time_fires_every_event_of_the_timeline() -> None:
+    policy = DeadlinePolicy(due_in_working_days=3, remind_before=[2, 1], remind_every_overdue=2,
+                            escalate=[{"after_working_days": 1, "to": "subject.supervisor"},
+                                      {"after_working_days": 3, "to": "role:hr@subject.branch"}])
+    due, until = date(2026, 2, 13), date(2026, 3, 6)  # across the Spring Festival
+    armed = [next_rung(CAL, policy, due)]  # the one timer row a new task gets
+    fired = []
+    day = date(2026, 2, 9)
+    while day <= until:  # a sweep every day, the calendar's days off included
+        rung = armed[-1]
+        if rung is not None and rung.day <= day:
+            fired += due_rungs(CAL, policy, due, rung.day, day)
+            armed.append(next_rung(CAL, policy, due, day))
+        day += timedelta(days=1)
+    assert fired == timeline(CAL, policy, due, until)
+    assert armed[0] == PlannedTimer("before_due", 2, date(2026, 2, 11))
+    # after the holiday one firing catches up what came due since its rung, in ladder order
+    assert [(p.kind, p.level, p.day) for p in due_rungs(CAL, policy, due, date(2026, 2, 14),
+                                                        date(2026, 2, 25))] == [
+        ("escalation", 0, date(2026, 2, 14)), ("overdue", 1, date(2026, 2, 24)),
+        ("escalation", 1, date(2026, 2, 25))]
+    # a task overdue for a year arms the next overdue reminder without a walk from level 1
+    late = next_rung(CAL, policy, due, date(2027, 2, 12))
+    assert late.kind == "overdue" and late.day > date(2027, 2, 12)
+    assert overdue_level_on(CAL, policy, due, late.day) == late.level
+
+
+def test_a_policy_that_wants_nothing_has_no_first_rung() -> None:
+    policy = DeadlinePolicy(due_in_working_days=3, remind_on_due=False)
+    assert next_rung(CAL, policy, date(2026, 3, 4)) is None
