@@ -1,0 +1,63 @@
+"""The generated bank (`stepwise demo --size …`): consistent rows at a tiny size, served."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from app.demo_scale import lives, seed_scaled
+from app.demo_scale.sizes import SIZES
+from app.engine import audit
+from app.engine.models import AuditEvent, Task, WorkflowInstance
+from app.engine.registry import Registry
+from app.org.models import OrgUnit, Person
+from app.plans.models import ImprovementPlan
+from app.reminders.models import ReminderTimer
+
+
+def _count(db: Session, model: type, *where: object) -> int:
+    return db.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def test_generated_bank_is_consistent_and_my_work_serves_a_generated_employee(
+        db: Session, engine: Engine, registry: Registry, client, login) -> None:  # noqa: ANN001
+    report = seed_scaled(engine, registry, "tiny")
+
+    size = SIZES["tiny"]
+    assert report.created
+    assert _count(db, Person) == size.people == report.people
+    assert _count(db, OrgUnit, OrgUnit.kind == "sub_branch") == size.sub_branches
+    assert _count(db, OrgUnit, OrgUnit.kind == "branch") == size.branches
+    plans = _count(db, WorkflowInstance)
+    assert plans == _count(db, ImprovementPlan) >= 2 * (size.people - 30)
+    assert _count(db, AuditEvent) > 5 * plans
+    assert _count(db, ReminderTimer, ReminderTimer.status == "pending") > 0
+    # every plan is in a real state of its workflow, and every state a plan can rest in is there
+    states = set(db.exec(select(WorkflowInstance.state).distinct()))
+    assert states <= set(registry.files["improvement_plan"].spec.states)
+    assert {r for r in lives.CURRENT if r != "plan_proposed_signed_once"} <= states
+    # every open plan waits on somebody: it has an open task
+    open_without_task = db.exec(select(func.count()).select_from(WorkflowInstance).where(
+        WorkflowInstance.closed_at.is_(None),
+        ~select(Task.id).where(Task.instance_id == WorkflowInstance.id,
+                               Task.status == "open").exists())).one()
+    assert open_without_task == 0
+    # the cloned audit chains are whole and sealed
+    assert audit.verify(db) == []
+
+    # a generated (cloned, not played) employee signs in and sees their work and their plan
+    employee, plan_id = db.exec(
+        select(Person, ImprovementPlan.id)
+        .join(ImprovementPlan, ImprovementPlan.employee_id == Person.id)
+        .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
+        .join(Task, Task.instance_id == WorkflowInstance.id)
+        .where(Task.assignee_id == Person.id, Task.status == "open",
+               WorkflowInstance.state == "in_progress")
+        .order_by(Person.id.desc())).first()
+    login(client, employee)
+    work = client.get("/tasks")
+    assert work.status_code == 200
+    assert f"/plans/{plan_id}" in work.text
+    assert client.get(f"/plans/{plan_id}").status_code == 200
+
+    assert not seed_scaled(engine, registry, "tiny").created  # a second run touches nothing
