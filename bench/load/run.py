@@ -133,6 +133,9 @@ def main() -> None:
         sink.stop()
     load_after = os.getloadavg()
     sent, distinct = sink.count()
+    # the page routes again, one request at a time with nothing else of ours running: the
+    # service time under the figures above, and a pyinstrument profile of each
+    run([sys.executable, "-m", "bench.load.profile_routes", args.size], env, "alone")
     errors = [line for line in (var_dir / "server.log").read_text(errors="replace").splitlines()
               if "Traceback" in line or " 500 " in line or '"status": 500' in line]
     meta = {"size": args.size, "users": args.users, "minutes": args.minutes,

@@ -77,9 +77,10 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
         f"`run.json`",
         "",
         "| Route | Kind | Requests | Req/s | p50 ms | p95 ms | p99 ms | Max ms | Errors | "
-        "Goal p95 | Met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "Goal p95 | Met | Alone ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    alone = _alone(out)
     missed = []
     for row in rows(out / "locust_stats.csv"):
         name = row["Name"]
@@ -99,10 +100,14 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
             f"| {label} | {kind} | {int(row['Request Count']):,} | "
             f"{float(row['Requests/s']):.2f} | {_ms(row['50%'])} | {_ms(p95)} | "
             f"{_ms(row['99%'])} | {_ms(row['Max Response Time'])} | {errors} | "
-            f"{'' if goal is None else f'≤ {goal}'} | {met} |")
+            f"{'' if goal is None else f'≤ {goal}'} | {met} | {alone.get(name, '')} |")
     failures = out / "locust_failures.csv"
     failed = rows(failures) if failures.exists() else []
-    lines += ["", f"Goals: every page p95 ≤ {PAGE_GOAL_MS} ms, every action p95 ≤ "
+    lines += ["", "*Alone*: the route's median over 5 requests made one at a time after the run "
+              "(the slowest of the people who open it; `solo.json`, profiles in `profiles/`): "
+              "the service time under the figures, the rest is waiting for a share of the two "
+              "cores.",
+              "", f"Goals: every page p95 ≤ {PAGE_GOAL_MS} ms, every action p95 ≤ "
               f"{ACTION_GOAL_MS} ms, no errors. "
               + (f"Missed: {', '.join(missed)} (causes below)." if missed else "All met.")]
     if failed:
@@ -114,6 +119,17 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
         lines += ["", causes.read_text(encoding="utf-8").rstrip()]
     lines.append(f"<!-- load:{meta['size']}:end -->")
     return "\n".join(lines) + "\n"
+
+
+def _alone(out: Path) -> dict[str, str]:
+    """Each route's median when requested alone (the slowest person's), from solo.json."""
+    path = out / "solo.json"
+    if not path.exists():
+        return {}
+    found: dict[str, float] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        found[entry["route"]] = max(found.get(entry["route"], 0.0), entry["median_ms"])
+    return {route: f"{ms:.0f}" for route, ms in found.items()}
 
 
 def update_docs(out: Path, meta: dict[str, Any]) -> str:
