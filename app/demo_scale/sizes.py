@@ -22,5 +22,5 @@ SIZES: dict[str, Size] = {
     # `make load`'s default: finishes in a few minutes on two cores
     "quick": Size("quick", people=2_000, branches=4, sub_branches=40),
     # a national bank: 1 head office, 36 branches, ~2,000 sub-branches, 100,000 people
-    "national": Size("national", people=100_000, branches=36, sub_branches=2_016),
+    "national": Size("national", people=100_000, branches=36, sub_branches=2_016, chunk=1_000),
 }
