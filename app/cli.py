@@ -222,7 +222,7 @@ def _demo_at_size(engine: Any, registry: Any, size: str) -> None:
         return
     rows = ", ".join(f"{n:,} {table}" for table, n in report.rows.items() if n)
     out.print(f"✓ {size} bank generated in {time.monotonic() - started:.0f} s: "
-              f"{report.people:,} people; {rows}.")
+              f"{report.people:,} people; copied in bulk: {rows}.")
     out.print("  Every account's password is 'demo' (admin, hr01, b01hr1, s01001, e0100101…).")
 
 

@@ -16,6 +16,7 @@ from app.engine.audit import (
     event_hash,
 )
 from app.engine.models import AuditEvent
+from app.plans.content import content_hash
 
 # The tables a plan's rows live in, parents first, each with the column that ties it to its
 # parent (None: the instance itself, chosen by subject).
@@ -23,10 +24,12 @@ CLONED: list[tuple[str, str | None]] = [
     ("workflow_instance", None),
     ("improvement_plan", "instance_id"),
     ("audit_event", "instance_id"), ("audit_head", "instance_id"), ("task", "instance_id"),
-    ("sign_off", "instance_id"), ("reminder_timer", "instance_id"),
+    ("reminder_timer", "instance_id"),
     ("plan_gap", "plan_id"), ("plan_cause", "gap_id"), ("plan_method", "plan_id"),
     ("plan_step", "plan_id"), ("plan_checkpoint", "plan_id"), ("plan_evidence", "checkpoint_id"),
-    ("plan_version", "plan_id"), ("plan_view", "plan_id"), ("plan_review", "plan_id"),
+    # a version's content names the steps' owners: re-hashed, and the signatures follow it
+    ("plan_version", "plan_id"), ("sign_off", "instance_id"),
+    ("plan_view", "plan_id"), ("plan_review", "plan_id"),
     ("plan_review_indicator", "review_id"), ("plan_review_measure", "review_id"),
     ("plan_review_target", "review_id"), ("plan_review_training", "review_id"),
     ("plan_review_problem", "review_id"),
@@ -102,6 +105,7 @@ class Cloner:
                 ids[table.name] = {r["id"]: first + i for i, r in enumerate(rows)}
                 self.next_id[table.name] = first + len(rows)
         heads: dict[int, tuple[int, str]] = {}
+        hashes: dict[str, str] = {}  # a template version's content hash -> the clone's
         for table in self.tables:
             name, target = table.name, out.setdefault(table.name, [])
             foreign = self.foreign[name]
@@ -120,6 +124,12 @@ class Cloner:
                     elif referenced in ids:
                         row[column] = ids[referenced].get(value, value)
                 self._fix_inner_references(name, row, ids, heads)
+                if name == "plan_version":
+                    row["content"] = _with_owners(row["content"], people)
+                    hashes[row["content_hash"]] = row["content_hash"] = content_hash(
+                        row["content"])
+                elif name == "sign_off" and row["content_hash"]:
+                    row["content_hash"] = hashes.get(row["content_hash"], row["content_hash"])
                 target.append(row)
 
     def _fix_inner_references(self, name: str, row: dict[str, Any],
@@ -150,3 +160,10 @@ class Cloner:
             row["seq"], row["hash"] = seq, hash_
             row["seal"] = self.keyring.seal(self.keyring.current,
                                             _head_message(row["instance_id"], seq, hash_)) or ""
+
+
+def _with_owners(document: dict[str, Any], people: dict[int, int]) -> dict[str, Any]:
+    """A frozen plan version with its steps' owners mapped onto the clone's people."""
+    steps = [{**step, "owner_id": people.get(step.get("owner_id"), step.get("owner_id"))}
+             for step in document.get("steps", [])]
+    return {**document, "steps": steps}

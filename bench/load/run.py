@@ -68,19 +68,23 @@ def run(cmd: list[str], env: dict[str, str], what: str) -> float:
     return time.monotonic() - started
 
 
-def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
-    """Block until /healthz answers (both workers started)."""
-    deadline = time.monotonic() + 120
+def wait_until_up(port: int, server: subprocess.Popen[bytes], log: Path, workers: int) -> None:
+    """Block until every worker has started and /healthz has answered for five seconds in a
+    row (on a busy machine uvicorn restarts a worker that starts too slowly: wait that out)."""
+    deadline, healthy_since = time.monotonic() + 300, None
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"stepwise serve exited with {server.returncode}")
+        started = log.read_text(errors="replace").count("Application startup complete")
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2):
-                time.sleep(2)
-                return
+                healthy_since = healthy_since or time.monotonic()
         except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("stepwise serve did not answer within two minutes")
+            healthy_since = None
+        if started >= workers and healthy_since and time.monotonic() - healthy_since > 5:
+            return
+        time.sleep(0.5)
+    raise RuntimeError("stepwise serve did not come up within five minutes")
 
 
 def main() -> None:
@@ -118,7 +122,7 @@ def main() -> None:
                               start_new_session=True)
     load_before = os.getloadavg()
     try:
-        wait_until_up(port, server)
+        wait_until_up(port, server, var_dir / "server.log", workers=2)
         for old in out.glob("locust_*.csv"):
             old.unlink()
         seconds = max(int(args.minutes * 60), 10)

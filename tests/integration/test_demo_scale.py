@@ -8,9 +8,10 @@ from sqlmodel import Session, func, select
 from app.demo_scale import lives, seed_scaled
 from app.demo_scale.sizes import SIZES
 from app.engine import audit
-from app.engine.models import AuditEvent, Task, WorkflowInstance
+from app.engine.models import AuditEvent, SignOff, Task, WorkflowInstance
 from app.engine.registry import Registry
 from app.org.models import OrgUnit, Person
+from app.plans import content
 from app.plans.models import ImprovementPlan
 from app.reminders.models import ReminderTimer
 
@@ -44,6 +45,18 @@ def test_generated_bank_is_consistent_and_my_work_serves_a_generated_employee(
     assert open_without_task == 0
     # the cloned audit chains are whole and sealed
     assert audit.verify(db) == []
+    # what was signed is what the plan says now (a signature binds to the content's hash)
+    proposed = list(db.exec(select(ImprovementPlan).join(
+        WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
+        .where(WorkflowInstance.state == "plan_proposed")))
+    assert proposed
+    for plan in proposed:
+        version = content.latest_version(db, plan.id)
+        assert version is not None
+        assert version.content_hash == content.content_hash(content.snapshot(db, plan))
+        signed = db.exec(select(SignOff.content_hash).where(
+            SignOff.instance_id == plan.instance_id, SignOff.voided_at.is_(None))).all()
+        assert set(signed) <= {version.content_hash}
 
     # a generated (cloned, not played) employee signs in and sees their work and their plan
     employee, plan_id = db.exec(
