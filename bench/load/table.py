@@ -65,7 +65,8 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
         f"{meta.get('load_average_after', ['?'])[0]} after (other people's test suites and "
         "benchmarks ran at the same time)",
         f"- **Server:** `stepwise serve --workers 2` with the scheduler on (reminder sweep, "
-        f"mail to an SMTP sink on loopback: {meta['mail_sent']} messages sent during the run)",
+        f"quiet hours off as in office hours, mail to an SMTP sink on loopback: "
+        f"{meta['mail_sent']} messages delivered during the run)",
         f"- **Bank:** {meta['rows_person']:,} people, {meta['rows_org_unit']:,} units, "
         f"{meta['rows_workflow_instance']:,} plans, {meta['rows_audit_event']:,} audit events, "
         f"{meta['rows_task']:,} tasks ({meta['rows_open_tasks']:,} open), "

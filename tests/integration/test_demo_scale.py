@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 
-from app.demo_scale import lives, seed_scaled
+from app.demo_scale import clone, lives, seed_scaled
 from app.demo_scale.sizes import SIZES
 from app.engine import audit
 from app.engine.models import AuditEvent, SignOff, Task, WorkflowInstance
@@ -18,6 +18,20 @@ from app.reminders.models import ReminderTimer
 
 def _count(db: Session, model: type, *where: object) -> int:
     return db.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def _dangling_references(db: Session) -> list[str]:
+    found = []
+    for table in clone.tables(dict(SQLModel.metadata.tables)):
+        for column in table.columns:
+            for key in column.foreign_keys:
+                target = key.column.table.alias().c[key.column.name]  # self-references too
+                missing = db.exec(select(func.count()).select_from(table).where(
+                    column.is_not(None),
+                    ~select(target).where(target == column).exists())).one()
+                if missing:
+                    found.append(f"{table.name}.{column.name}: {missing}")
+    return found
 
 
 def test_generated_bank_is_consistent_and_my_work_serves_a_generated_employee(
@@ -43,6 +57,8 @@ def test_generated_bank_is_consistent_and_my_work_serves_a_generated_employee(
         ~select(Task.id).where(Task.instance_id == WorkflowInstance.id,
                                Task.status == "open").exists())).one()
     assert open_without_task == 0
+    # every reference of every copied row points at a row
+    assert _dangling_references(db) == []
     # the cloned audit chains are whole and sealed
     assert audit.verify(db) == []
     # what was signed is what the plan says now (a signature binds to the content's hash)
