@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint fmt i18n system-deps migrate demo clean bench bench-sizes
+.PHONY: setup run test lint fmt i18n system-deps migrate demo clean bench bench-sizes load
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -55,6 +55,18 @@ bench: $(STAMP)
 bench-sizes: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	BENCH_SCALE=1 $(BIN)/python -m bench.run --only peer scheduler dashboard memory --save-as full-scale
+
+## load: 50 people at once (Locust) on a generated bank served by `stepwise serve --workers 2`
+##       with the scheduler, on PostgreSQL 127.0.0.1:5432 (database stepwise_load_<size>);
+##       CSVs -> bench/results/load-<size>/, table -> docs/benchmarks.md.
+##       LOAD_SIZE=national for 100,000 people; LOAD_KEEP=1 reuses an already seeded database
+LOAD_SIZE ?= quick
+LOAD_USERS ?= 50
+LOAD_MINUTES ?= 2.5
+load: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench,load]'
+	$(BIN)/python -m bench.load.run --size $(LOAD_SIZE) --users $(LOAD_USERS) \
+		--minutes $(LOAD_MINUTES) $(if $(LOAD_KEEP),--keep-database,)
 
 ## lint: ruff over code and tests
 lint: $(STAMP)

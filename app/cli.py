@@ -143,12 +143,19 @@ def migrate() -> None:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    size: Annotated[
+        str | None,
+        typer.Option(help="Generate a bank of this size instead: quick (2,000 people) or "
+                          "national (100,000 people, 300,000 plans); needs an empty database."),
+    ] = None,
+) -> None:
     """Fill the database with a demo bank: ~45 people in every role, plans in every state, and
     promotion cases at every step (this year's private-finance round open today).
 
     Runs `migrate` first. Safe to run again: an existing demo bank is left as it is.
     Every demo account's password is "demo". Refused when STEPWISE_ENVIRONMENT=production.
+    With --size, a generated bank for load tests (see `make load`) is built instead.
     """
     with friendly_errors():
         settings = load_settings()
@@ -172,6 +179,9 @@ def demo() -> None:
         runtime.set_registry(registry)
         hooks.install()  # demo tasks get their due dates and reminder timers, as in the app
         engine = make_engine(settings.database_url)
+        if size is not None:
+            _demo_at_size(engine, registry, size)
+            return
         try:
             with progress_bar("Building the demo bank") as advance:
                 with transaction(engine) as session:
@@ -189,6 +199,31 @@ def demo() -> None:
         "  Sign in as admin, hr01, sup01, cm01, tel01… with the password 'demo' "
         "(STEPWISE_DEMO_MODE=true lists the accounts on the sign-in page)."
     )
+
+
+def _demo_at_size(engine: Any, registry: Any, size: str) -> None:
+    """Generate a bank of a named size (app/demo_scale) and say what was written."""
+    import time
+
+    from app.demo_scale import seed_scaled
+    from app.demo_scale.sizes import SIZES
+
+    if size not in SIZES:
+        fail(f"unknown size '{size}': choose one of {', '.join(SIZES)}")
+    started = time.monotonic()
+    try:
+        with progress_bar(f"Generating the {size} bank") as advance:
+            report = seed_scaled(engine, registry, size, progress=advance)
+    finally:
+        engine.dispose()
+    if not report.created:
+        out.print("✓ The database already has an organisation: nothing changed "
+                  "(generate into an empty database).")
+        return
+    rows = ", ".join(f"{n:,} {table}" for table, n in report.rows.items() if n)
+    out.print(f"✓ {size} bank generated in {time.monotonic() - started:.0f} s: "
+              f"{report.people:,} people; copied in bulk: {rows}.")
+    out.print("  Every account's password is 'demo' (admin, hr01, b01hr1, s01001, e0100101…).")
 
 
 # --- workflows -------------------------------------------------------------------------------

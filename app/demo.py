@@ -500,18 +500,21 @@ def _branch_hr(session: Session, subject: Person) -> Person:
 
 
 def play_scenario(session: Session, registry: Registry, scenario: Scenario,
-                  today: datetime) -> None:
-    """Play one demo plan for any person (tests use it to put a plan in a given state); the
-    clock is left at the plan's last action."""
-    _play(session, _driver(session, registry), scenario, today)
+                  today: datetime, hr: Person | None = None) -> None:
+    """Play one demo plan for any person (tests use it to put a plan in a given state; the
+    generated bank plays its template plans with it, naming their HR); the clock is left at
+    the plan's last action."""
+    _play(session, _driver(session, registry), scenario, today, hr)
 
 
-def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: datetime) -> None:
+def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: datetime,
+          hr: Person | None = None) -> None:
     """Open the plan and take it as far as the scenario says, each action at its own time."""
     subject = _person(session, scenario.subject)
     supervisor = session.get(Person, subject.supervisor_id) if subject.supervisor_id else None
     assert supervisor is not None, f"demo person {scenario.subject} needs a supervisor"
-    people = {"subject": subject, "supervisor": supervisor, "hr": _branch_hr(session, subject)}
+    people = {"subject": subject, "supervisor": supervisor,
+              "hr": hr or _branch_hr(session, subject)}
     moments = _timeline(scenario, today)
     topic = TOPICS[scenario.topic]
     plan_start = (moments[8].date() if len(moments) > 8
@@ -533,7 +536,7 @@ def _play(session: Session, driver: _EngineDriver, scenario: Scenario, today: da
             driver.keep_checkpoints(case, people, until)
     if scenario.reach == "cancelled":
         clock.freeze(moments[-1])
-        driver.act(case, "cancel", _branch_hr(session, subject),
+        driver.act(case, "cancel", people["hr"],
                    {"reason": "员工已调离客户经理岗位，本计划不再执行。"})
 
 

@@ -65,6 +65,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
     failed = [n for n, r in results.get("runs", {}).items() if r["exit"]]
     if failed:
         lines += ["", f"**Benchmarks that failed in this run:** {', '.join(failed)}"]
+    from bench.load.table import saved_sections
+
+    for section in saved_sections():  # `make load` runs, kept beside their Locust CSVs
+        lines += ["", section]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
