@@ -238,10 +238,12 @@ def bench_scale(total: int, due: int) -> tuple[list[Figure], dict[str, Any]]:
         "messages/s", base, "plain smtplib loop, same messages", ratio, "≥ 0.7", ratio >= 0.7,
         (f"sweep sent {report.sent}, sink got {received} ({distinct} distinct)"
          + ("" if ratio >= 0.7 else
-            "; besides sending, the sweep fires the timers (tasks, people, digest wishes and "
-            "outbox rows read and written a batch of 100 at a time), writes each mail in the "
-            "recipient's language (templates, a fresh action link), builds the MIME message "
-            "and records results 25 at a time; smtplib only sends"))))
+            "; besides sending, the sweep fires the timers and arms their next rungs (a "
+            "batch of 100 at a time), writes the mails ten at a time in their readers' "
+            "languages (cases, tasks, delegations read together, links and copies stored "
+            "together), builds each MIME message, and locks, marks and commits each message "
+            "on its own around its send (exactly once: a commit per message); smtplib only "
+            "sends"))))
     return figures, extra
 
 
