@@ -93,6 +93,22 @@ def _number_filter(ctx: Context, value: float | int | None) -> str:
     return format_decimal(value, locale=ctx.get("locale", "en"))
 
 
+def colon(locale: str) -> str:
+    """The separator after a label: full-width in Chinese (no space after it), else ': '."""
+    return "：" if locale.startswith("zh") else ": "
+
+
+@pass_context
+def _colon_global(ctx: Context) -> str:
+    return colon(ctx.get("locale", "en"))
+
+
+@pass_context
+def _label_filter(ctx: Context, value: str) -> str:
+    """A label followed by the reader's colon ("期间：", "Period: ")."""
+    return (value if value is not None else "") + colon(ctx.get("locale", "en"))
+
+
 def make_environment() -> Environment:
     """The one template environment: autoescape on, i18n extension, our filters."""
     env = Environment(
@@ -109,6 +125,8 @@ def make_environment() -> Environment:
     env.filters["localdatetime"] = _datetime_filter
     env.filters["localdate"] = _date_filter
     env.filters["number"] = _number_filter
+    env.filters["label"] = _label_filter
+    env.globals["colon"] = _colon_global
     return env
 
 
