@@ -50,6 +50,8 @@ def main(size: str) -> None:
     app = Profiled(create_app())
     out = RESULTS_DIR / f"load-{size}" / "profiles"
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.txt"):  # this run's profiles only
+        old.unlink()
     results: list[dict[str, Any]] = []
     with TestClient(app, base_url="http://127.0.0.1") as client:
         for who, name, path in routes:
