@@ -55,7 +55,9 @@ def decode_cursor(text: str | None, key: SortKey) -> Cursor | None:
     try:
         padded = text + "=" * (-len(text) % 4)
         value, row_id, way = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if key.kind == "datetime":
+        if key.by_id_only:
+            value = None  # the id is the whole position (the newest-first sort)
+        elif key.kind == "datetime":
             value = datetime.fromisoformat(value)
         elif key.kind == "int":
             value = int(value)

@@ -154,3 +154,23 @@ def test_plan_list_filters_by_cycle_and_status(db, world, client, login):
     assert cycle["total"] == 1 and cycle["rows"][0][2] == "甲组长"
     page = client.get("/reports/plans?sort=employee")
     assert page.status_code == 200 and "服务态度生硬" in page.text
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "cycle", "updated", "employee"])
+def test_every_plan_sort_pages_through_every_plan_and_back(db, world, client, login, sort):
+    login(client, world.bank.hr_a)
+    everything = client.get(f"/api/reports/plans?sort={sort}&status=all").json()
+    seen, pages, cursor = [], [], ""
+    while True:
+        page = client.get(f"/api/reports/plans?sort={sort}&status=all&limit=1"
+                          f"&cursor={cursor}")
+        assert page.status_code == 200, page.text
+        pages.append(page.json())
+        seen += page.json()["ids"]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    assert seen == everything["ids"] and len(seen) == everything["total"] > 1
+    back = client.get(f"/api/reports/plans?sort={sort}&status=all&limit=1"
+                      f"&cursor={pages[-1]['prev_cursor']}").json()
+    assert back["ids"] == pages[-2]["ids"]
