@@ -173,6 +173,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         secret_key="e2e-secret-key-for-signed-cookies-only", var_dir=root / "var",
         base_url=url, default_locale="zh_CN", demo_mode=True, scheduler_enabled=False,
         smtp_host="127.0.0.1", smtp_port=sink.port, smtp_timeout_seconds=5,
+        # Every person of every journey comes from one address (as behind a bank's proxy), and
+        # the journeys open every emailed link within a minute: the per-address limits are
+        # proved in tests/integration, not here.
+        rate_limit_action_link_per_minute=10_000, rate_limit_sign_in_per_minute=10_000,
     )
     _seed(settings)
     app = create_app(settings)

@@ -132,7 +132,9 @@ def known_keys(live: Live) -> set[str]:
 
 def typed_words(live: Live) -> set[str]:
     """Latin words people wrote that a Chinese page may show: employee numbers (what one types
-    to sign in: cm01, admin) and the clause numbers of the bank's own rules (Q4, A.5)."""
+    to sign in: cm01, admin), the clause numbers of the bank's own rules (Q4, A.5), and the
+    titles of plans (an English reader's journey earlier in the run titles its plan in English)."""
+    from app.plans.models import ImprovementPlan
     from app.promotions.schemes import schemes_of
 
     def rule_ids(node: Any) -> Iterable[str]:
@@ -148,7 +150,9 @@ def typed_words(live: Live) -> set[str]:
     words = {word for scheme in schemes_of(live.app.state.registry).values()
              for word in rule_ids(scheme.model_dump())}
     with live.session() as session:
-        return words | set(session.exec(select(Person.employee_no)))
+        titles = {word for title in session.exec(select(ImprovementPlan.title))
+                  for word in re.findall(r"[A-Za-z]+", title)}
+        return words | titles | set(session.exec(select(Person.employee_no)))
 
 
 def link_page(live: Live) -> str:
