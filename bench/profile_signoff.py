@@ -148,6 +148,8 @@ def main() -> None:
                         client.post(f"/plans/{pid}/actions/sign",
                                     data={"csrf_token": token, "meaning": "agree"},
                                     follow_redirects=False)
+            bare = [bare_cpu(url, 4 * len(plan_ids))]
+            print(f"bare endpoint (one insert, 303): CPU {bare[0] * 1000:.2f} ms per POST")
             profiler = None
             if args.pyinstrument:
                 from pyinstrument import Profiler
@@ -177,9 +179,12 @@ def main() -> None:
                     profiler.stop()
                 event.remove(engine, "before_cursor_execute", before)
                 event.remove(engine, "after_cursor_execute", after)
+                bare.append(bare_cpu(url, 4 * n))
                 print(f"\n{who} signs ({n} POSTs): {sum(count.values()) / n:.1f} statements, "
                       f"CPU {cpu / n * 1000:.1f} ms (whole process), wall {wall / n * 1000:.1f}"
-                      f" ms, in execute {sum(spent.values()) / n * 1000:.1f} ms per POST")
+                      f" ms, in execute {sum(spent.values()) / n * 1000:.1f} ms per POST; "
+                      f"bare endpoint CPU {bare[-1] * 1000:.2f} ms (ratio bare/sign-off "
+                      f"{bare[-1] / (cpu / n):.3f})")
                 for key, c in count.most_common():
                     print(f"  {c / n:5.2f} × {spent[key] / c * 1000:6.2f} ms  {key}")
                 if layers:
@@ -193,6 +198,29 @@ def main() -> None:
                 profiler.write_html(str(out / "signoff.html"))
                 (out / "signoff.txt").write_text(profiler.output_text(unicode=False, color=False))
         engine.dispose()
+
+
+def bare_cpu(url: str, n: int) -> float:
+    """CPU seconds per POST of the bare endpoint (bench/bare_app.py: one insert, a 303)
+    through the same kind of test client in this process: the same-run baseline."""
+    import os
+
+    import psycopg
+    from fastapi.testclient import TestClient
+
+    from bench.bare_app import create_app
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bare_event (id bigserial PRIMARY KEY,"
+                     " meaning varchar(20) NOT NULL, at timestamptz NOT NULL)")
+    os.environ["BENCH_BARE_DB"] = sa_url(url)
+    with TestClient(create_app(), base_url="http://testserver") as client:
+        for _ in range(5):  # warm
+            client.post("/insert", data={"meaning": "agree"}, follow_redirects=False)
+        c0 = time.process_time()
+        for _ in range(n):
+            client.post("/insert", data={"meaning": "agree"}, follow_redirects=False)
+        return (time.process_time() - c0) / n
 
 
 def sign_in(client: Any, number: str) -> str:
