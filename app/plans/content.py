@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import Integer, bindparam
 from sqlmodel import Session, select
 
 from app import clock
@@ -79,9 +80,48 @@ def gaps_with_causes(db_session: Session,
     return gaps, causes
 
 
+@cache
+def _snapshot_statements() -> tuple[Any, Any, Any]:
+    """The three reads of a snapshot, built once with the plan as a parameter (building and
+    keying a statement costs about as much CPU as running it: issue 21 item 3)."""
+    plan_id = bindparam("plan_id", type_=Integer)
+    gaps = (select(Gap.id, Gap.requirement, Gap.actual, Gap.metric, Gap.unit, Gap.baseline,
+                   Gap.target, Gap.source, Gap.included, Gap.exclusion_reason, Cause.id,
+                   Cause.side, Cause.nature, Cause.catalogue_key, Cause.text)
+            .outerjoin(Cause, Cause.gap_id == Gap.id)
+            .where(Gap.plan_id == plan_id).order_by(Gap.position, Gap.id, Cause.id))
+    methods = (select(Method.description, Method.chosen).where(Method.plan_id == plan_id)
+               .order_by(Method.id))
+    steps = (select(Step.description, Step.due_on, Step.expected_result, Step.owner_id)
+             .where(Step.plan_id == plan_id).order_by(Step.due_on, Step.position, Step.id))
+    return gaps, methods, steps
+
+
 def snapshot(db_session: Session, plan: ImprovementPlan) -> dict[str, Any]:
-    """Everything both sides sign, as plain data in a stable order."""
-    gaps, causes = gaps_with_causes(db_session, plan.id)
+    """Everything both sides sign, as plain data in a stable order.
+
+    Read as plain column rows (no ORM objects): every sign-off freezes the content, and
+    building gap, cause, method and step objects only to copy their fields cost more than
+    the rest of the freeze (issue 21 item 3). The document is the same field for field.
+    """
+    gap_read, method_read, step_read = _snapshot_statements()
+    params = {"plan_id": plan.id}
+    gaps: list[dict[str, Any]] = []
+    by_id: dict[int, dict[str, Any]] = {}
+    for row in db_session.exec(gap_read, params=params):
+        gap = by_id.get(row[0])
+        if gap is None:
+            gap = by_id[row[0]] = {
+                "requirement": row[1], "actual": row[2], "metric": row[3], "unit": row[4],
+                "baseline": row[5], "target": row[6], "source": row[7], "included": row[8],
+                "exclusion_reason": row[9], "causes": [],
+            }
+            gaps.append(gap)
+        if row[10] is not None:
+            gap["causes"].append({"side": row[11], "nature": row[12],
+                                  "catalogue_key": row[13], "text": row[14]})
+    methods = db_session.exec(method_read, params=params).all()
+    steps = db_session.exec(step_read, params=params).all()
     return {
         "title": plan.title,
         "cycle": plan.cycle,
@@ -94,21 +134,12 @@ def snapshot(db_session: Session, plan: ImprovementPlan) -> dict[str, Any]:
         "period_start": plan.period_start.isoformat() if plan.period_start else None,
         "period_end": plan.period_end.isoformat() if plan.period_end else None,
         "cadence": plan.cadence,
-        "gaps": [
-            {
-                "requirement": g.requirement, "actual": g.actual, "metric": g.metric,
-                "unit": g.unit, "baseline": g.baseline, "target": g.target, "source": g.source,
-                "included": g.included, "exclusion_reason": g.exclusion_reason,
-                "causes": [{"side": c.side, "nature": c.nature, "catalogue_key": c.catalogue_key,
-                            "text": c.text} for c in causes[g.id]],
-            }
-            for g in gaps
-        ],
-        "methods": [m.description for m in methods_of(db_session, plan.id) if m.chosen],
+        "gaps": gaps,
+        "methods": [description for description, chosen in methods if chosen],
         "steps": [
-            {"description": s.description, "due_on": s.due_on.isoformat() if s.due_on else None,
-             "expected_result": s.expected_result, "owner_id": s.owner_id}
-            for s in steps_of(db_session, plan.id)
+            {"description": description, "due_on": due_on.isoformat() if due_on else None,
+             "expected_result": expected_result, "owner_id": owner_id}
+            for description, due_on, expected_result, owner_id in steps
         ],
     }
 
@@ -129,14 +160,23 @@ def latest_version(db_session: Session, plan_id: int) -> PlanVersion | None:
                            .order_by(PlanVersion.number.desc()).limit(1)).first()
 
 
-def ensure_version(db_session: Session, *, plan: ImprovementPlan, actor: Person | None,
-                   reason: str) -> PlanVersion:
-    """The version matching the live content, frozen now if the content changed."""
+@cache
+def _newest_version_statement() -> Any:
+    """The newest version's id, number and hash (not its document), built once."""
+    return (select(PlanVersion.id, PlanVersion.number, PlanVersion.content_hash)
+            .where(PlanVersion.plan_id == bindparam("plan_id", type_=Integer))
+            .order_by(PlanVersion.number.desc()).limit(1))
+
+
+def freeze(db_session: Session, *, plan: ImprovementPlan, actor: Person | None,
+           reason: str) -> tuple[int, str]:
+    """(id, content hash) of the version matching the live content, frozen now if the content
+    changed. The newest version is read without its document: only its hash is compared."""
     document = snapshot(db_session, plan)
     digest = content_hash(document)
-    latest = latest_version(db_session, plan.id)
+    latest = db_session.exec(_newest_version_statement(), params={"plan_id": plan.id}).first()
     if latest is not None and latest.content_hash == digest:
-        return latest
+        return latest.id, digest
     number = latest.number + 1 if latest else 1
     version = PlanVersion(plan_id=plan.id, number=number, content=document, content_hash=digest,
                           reason=reason, created_by_id=actor.id if actor else None,
@@ -144,4 +184,4 @@ def ensure_version(db_session: Session, *, plan: ImprovementPlan, actor: Person 
     plan.content_version = number
     db_session.add(version)
     db_session.flush()
-    return version
+    return version.id, digest

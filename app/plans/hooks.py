@@ -25,9 +25,8 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
     if plan is None:
         return
     moved = (result.from_state, result.to_state)
-    event = session.get(AuditEvent, result.event_id)
     if result.to_state == "plan_proposed":
-        content.ensure_version(session, plan=plan, actor=None, reason="proposed")
+        content.freeze(session, plan=plan, actor=None, reason="proposed")
     elif moved == ("plan_agreed", "in_progress"):
         checkpoints.generate(session, plan, instance)
     elif moved == ("in_progress", "plan_drafted"):
@@ -36,6 +35,9 @@ def on_state_change(session: Session, compiled: CompiledWorkflow, instance: Work
         checkpoints.reopen(session, plan, instance)
     elif result.from_state in CARRYING_OUT and result.to_state not in CARRYING_OUT:
         checkpoints.conclude(session, plan, clock.today())
+    if result.from_state != "under_review" and result.to_state != "next_cycle":
+        return  # only these need the action's own event: no read on every other move
+    event = session.get(AuditEvent, result.event_id)
     if result.from_state == "under_review" and event is not None:
         _note_supervisor_decision(session, plan.id, result, event)
     if result.to_state == "next_cycle":
@@ -78,7 +80,7 @@ def signed_content_hash(session: Session, instance: WorkflowInstance, actor: Per
     plan = service.plan_for(session, instance)
     if plan is None:
         return ""
-    return content.ensure_version(session, plan=plan, actor=actor, reason="signed").content_hash
+    return content.freeze(session, plan=plan, actor=actor, reason="signed")[1]
 
 
 if on_state_change not in runtime.STATE_HOOKS:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, func
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -105,15 +106,19 @@ def plan_for(db_session: Session, instance: WorkflowInstance) -> ImprovementPlan
     return plan_of_instance(db_session, instance.id)
 
 
+@cache
+def _plan_and_instance_statement() -> Any:
+    """A plan and its instance by the plan's id, built once (every plan page and action)."""
+    return (select(ImprovementPlan, WorkflowInstance)
+            .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
+            .where(ImprovementPlan.id == bindparam("plan_id", type_=Integer)))
+
+
 def get_plan_and_instance(db_session: Session, *, plan_id: int, viewer: Person,
                           log_view: bool = False) -> tuple[ImprovementPlan, WorkflowInstance]:
     """A plan the viewer may see with its workflow instance, read in one statement; anyone
     else is told it does not exist."""
-    row = db_session.exec(
-        select(ImprovementPlan, WorkflowInstance)
-        .join(WorkflowInstance, WorkflowInstance.id == ImprovementPlan.instance_id)
-        .where(ImprovementPlan.id == plan_id)
-    ).first()
+    row = db_session.exec(_plan_and_instance_statement(), params={"plan_id": plan_id}).first()
     if row is None or not access.can_view(db_session, viewer, row[1]):
         raise PlanNotFound("No improvement plan {id}.", id=plan_id)
     plan, instance = row
@@ -203,8 +208,7 @@ def _edited(db_session: Session, plan: ImprovementPlan, instance: WorkflowInstan
     if instance.state == "plan_proposed":
         runtime.void_sign_offs(db_session, instance, actor,
                                "The plan changed after it was proposed.")
-        content.ensure_version(db_session, plan=plan, actor=actor,
-                               reason="edited after proposal")
+        content.freeze(db_session, plan=plan, actor=actor, reason="edited after proposal")
 
 
 def _invalid(errors: dict[str, Message]) -> ValidationFailed:

@@ -92,8 +92,9 @@ def _id_params(route: Any) -> tuple[str, ...]:
     return route._id_params
 
 
-def check_path_ids(request: Request) -> None:
+async def check_path_ids(request: Request) -> None:
     """App-wide dependency: a path id that no row can have names nothing (404, no query)."""
+    # async: pure CPU, so it runs on the event loop rather than hopping to the thread pool
     route = request.scope.get("route")
     for name in _id_params(route) if route is not None else ():
         if parse_id(request.path_params.get(name)) is None:

@@ -68,8 +68,9 @@ def check(request: Request, key: str, limit: int) -> None:
         raise RateLimited("Too many attempts. Wait a minute and try again.")
 
 
-def rate_limit(request: Request) -> None:
+async def rate_limit(request: Request) -> None:
     """App-wide dependency: limit the reset pages and action links per client address."""
+    # async: a dict and a short lock, no I/O, so no thread-pool hop on every request
     settings = request.app.state.settings
     path, address = request.url.path, client_address(request)
     if path.startswith("/password/") and request.method == "POST":
