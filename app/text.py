@@ -18,3 +18,8 @@ STORABLE_PATTERN = rf"^[^{CONTROL_CLASS}]*$"
 def has_control_characters(text: str) -> bool:
     """Whether a text holds a character no form field or file cell should carry."""
     return CONTROL.search(text) is not None
+
+
+def colon(locale: str | None) -> str:
+    """The separator after a label: full-width in Chinese (no space after it), else ': '."""
+    return "：" if (locale or "zh").startswith("zh") else ": "

@@ -21,6 +21,7 @@ from app.promotions.grades import add_grade
 from app.promotions.models import ExitRequest
 from app.promotions.route import visible_instance
 from app.promotions.schemes import ExitSpec, Scheme, get_scheme
+from app.text import colon
 
 
 def exit_spec(scheme: Scheme, route: str) -> ExitSpec:
@@ -83,7 +84,7 @@ def propose_exit(db_session: Session, *, scheme: str, route: str, person: Person
     db_session.flush()
     instance = runtime.start(
         db_session, workflow=spec.workflow, subject=person, initiator=applicant,
-        title=f"{person.name}: {pick_label(spec.label, person.locale)}"[:200],
+        title=f"{person.name}{colon(person.locale)}{pick_label(spec.label, person.locale)}"[:200],
         registry=registry,
         context={"exit_request_id": exit_.id, "scheme": found.scheme, "route": route,
                  "left_state": spec.left_state, "effective_date_field": spec.effective_date_field,

@@ -32,6 +32,7 @@ from app.promotions.rounds import open_round
 from app.promotions.route import visible_instance
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import clean_facts, screen
+from app.text import colon
 
 __all__ = ["KIND_LABELS", "apply"]
 
@@ -145,7 +146,7 @@ def apply(
     db_session.flush()
     instance = runtime.start(
         db_session, workflow=route.workflow, subject=person, initiator=applicant,
-        title=f"{person.name}: {pick_label(title.label, person.locale)}"[:200],
+        title=f"{person.name}{colon(person.locale)}{pick_label(title.label, person.locale)}"[:200],
         registry=registry,
         context={
             "promotion_request_id": request.id, "scheme": found.scheme,

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from app import clock
 from app.config import PROJECT_ROOT
 from app.i18n import LOCALES, Message, translations
+from app.text import colon
 from app.web.csrf import CSRF_FIELD, csrf_token
 from app.web.deps import page_locale
 from app.web.sessions import pop_flashes
@@ -91,11 +92,6 @@ def _number_filter(ctx: Context, value: float | int | None) -> str:
     if value is None or value == "":
         return ""
     return format_decimal(value, locale=ctx.get("locale", "en"))
-
-
-def colon(locale: str) -> str:
-    """The separator after a label: full-width in Chinese (no space after it), else ': '."""
-    return "：" if locale.startswith("zh") else ": "
 
 
 @pass_context
