@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
+    # A worker reads HR's calendar corrections again after this long, so a correction made in
+    # another worker is seen everywhere within it (at once in the worker that made it).
+    calendar_share_seconds: float = Field(default=10.0, ge=0)
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     workflows_dir: Path = PROJECT_ROOT / "workflows"
     demo_mode: bool = Field(default=False, description="Sign-in page lists the demo accounts")

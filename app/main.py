@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from app import clock
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import make_engine, make_replica_engine, transaction
-from app.engine import audit, runtime
+from app.engine import audit, calendar, runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
 from app.observability import actions as observed_actions
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     runtime.set_registry(registry)
     audit.use_keys(audit.keyring_from(settings))  # events are sealed with the settings' key
     reminder_hooks.install()  # due dates on the working-day calendar, timers, final results
+    calendar.share_for(settings.calendar_share_seconds)
 
     app = StepwiseApp(
         title="Stepwise",

@@ -69,6 +69,7 @@ def scheduler(
     registry.load()
     runtime.set_registry(registry)
     hooks.install()
+    calendar.share_for(settings.calendar_share_seconds)
     actions.install()
     engine = make_engine(settings.database_url)
     with transaction(engine) as session:

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 
 from app import clock
 from app.db import make_engine
-from app.engine import runtime
+from app.engine import calendar, runtime
 from app.engine.registry import Registry
 from app.models import load_all_models
 from app.reminders import hooks as reminder_hooks
@@ -96,6 +96,7 @@ def _wipe(eng: Engine) -> None:
     with eng.begin() as conn:
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(table.delete())
+    calendar.forget_shared()  # the rows went without the ORM seeing them
 
 
 @pytest.fixture

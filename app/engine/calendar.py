@@ -7,9 +7,11 @@ HR corrections (table `calendar_day`) override both, date by date.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
 from functools import cache, lru_cache
 from typing import Any
 
@@ -26,7 +28,7 @@ from app.engine.registry import CompiledWorkflow
 
 OFFICIAL_FROM = 2001  # the package checks China against the official notices from 2001 on
 SEARCH_LIMIT = 3660  # days; a calendar with no working day in ten years is a data error
-END_OF_DAY = time(23, 59, 59)
+END_OF_DAY = day_time(23, 59, 59)
 
 
 class Source:
@@ -140,7 +142,31 @@ class WorkingCalendar:
         raise ValueError(f"no working day within {SEARCH_LIMIT} days of {day}")
 
 
-_CACHE_KEY = "stepwise.working_calendar"
+_CACHE_KEY = "stepwise.working_calendar"  # the calendar one transaction uses
+_WROTE_KEY = "stepwise.calendar_written"  # this session wrote corrections not yet committed
+
+# HR corrections change a few times a year while every action reads them, so each process
+# keeps the calendar it read per database and reads it again once it is older than this: a
+# correction committed by another worker is seen everywhere within this many seconds, and at
+# once by the process that made it (its commit drops the copy).
+share_seconds: float = 10.0
+_shared: dict[str, tuple[float, WorkingCalendar]] = {}
+
+
+def share_for(seconds: float) -> None:
+    """How long a process may use the calendar it read before reading it again (0: never)."""
+    global share_seconds
+    share_seconds = max(0.0, float(seconds))
+    _shared.clear()
+
+
+def forget_shared() -> None:
+    """Drop every process-wide copy (corrections were changed outside the ORM, e.g. a wipe)."""
+    _shared.clear()
+
+
+def _database_key(session: Any) -> str:
+    return str(session.get_bind().engine.url)
 
 
 def _corrections_pending(session: Any) -> bool:
@@ -152,6 +178,7 @@ def _forget_calendar(session: Any, _flush_context: Any, _instances: Any) -> None
     """A flush that writes HR corrections makes the transaction's cached calendar stale."""
     if _corrections_pending(session):
         session.info.pop(_CACHE_KEY, None)
+        session.info[_WROTE_KEY] = True
 
 
 def _forget_on_rollback(session: Any, _previous_transaction: Any) -> None:
@@ -159,15 +186,32 @@ def _forget_on_rollback(session: Any, _previous_transaction: Any) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
+def _share_committed(session: Any) -> None:
+    """Committed corrections: this process's copy of the calendar is stale from now on."""
+    if session.info.pop(_WROTE_KEY, False):
+        try:
+            _shared.pop(_database_key(session), None)
+        except Exception:  # noqa: BLE001 - a session without one bind: forget every copy
+            _shared.clear()
+
+
+def _forget_written(session: Any) -> None:
+    """A rolled-back transaction's corrections never reached the database."""
+    session.info.pop(_WROTE_KEY, None)
+
+
 event.listen(SASession, "before_flush", _forget_calendar)
 event.listen(SASession, "after_soft_rollback", _forget_on_rollback)
+event.listen(SASession, "after_commit", _share_committed)
+event.listen(SASession, "after_rollback", _forget_written)
 
 
 def load(session: Session) -> WorkingCalendar:
     """The calendar with every HR correction (a small table: only corrected dates).
 
-    Read once per transaction: one action asks for it several times (due dates, timers);
-    a correction written in the same session is seen at once.
+    One transaction sees one calendar however often an action asks (due dates, timers). It
+    is the process's shared copy while that is younger than `share_seconds`; a session that
+    wrote corrections reads its own.
     """
     transaction = session.get_transaction()
     cached = session.info.get(_CACHE_KEY)
@@ -176,8 +220,18 @@ def load(session: Session) -> WorkingCalendar:
         return cached[1]
     if _corrections_pending(session):
         session.flush()  # the Core read below does not autoflush
-    rows = session.connection().execute(_corrections())
-    cal = WorkingCalendar({day: bool(working) for day, working in rows})
+    own = session.info.get(_WROTE_KEY, False)
+    key = _database_key(session)
+    shared = _shared.get(key)
+    # Monotonic, not clock.now(): this is the copy's age, and tests travel the app's clock.
+    if not own and shared is not None and time.monotonic() - shared[0] < share_seconds:
+        cal = shared[1]
+    else:
+        read_at = time.monotonic()
+        rows = session.connection().execute(_corrections())
+        cal = WorkingCalendar({day: bool(working) for day, working in rows})
+        if not own and share_seconds > 0:
+            _shared[key] = (read_at, cal)
     transaction = session.get_transaction()
     if transaction is not None:
         session.info[_CACHE_KEY] = (transaction, cal)
@@ -208,7 +262,7 @@ def working_days_between(session: Session, a: date, b: date) -> int:
 
 def start_of_day(day: date) -> datetime:
     """Midnight at the start of a day in the organisation's timezone."""
-    return datetime.combine(day, time(0, 0), tzinfo=clock.zone())
+    return datetime.combine(day, day_time(0, 0), tzinfo=clock.zone())
 
 
 def end_of_day(day: date) -> datetime:
