@@ -390,7 +390,7 @@ def fire(
             raise StaleInstance("The case is busy with another action. Please try again.") from exc
         raise
 
-    event = audit.append(
+    event_id = audit.append(
         session,
         instance_id=instance.id,
         at=now,
@@ -413,7 +413,7 @@ def fire(
         _close_tasks(session, instance, actor, action.sign_off.signer if action.sign_off else None)
         opened = []
     session.flush()
-    result = FireResult(instance, from_state, to_state, completed, event.id,
+    result = FireResult(instance, from_state, to_state, completed, event_id,
                         action.on_behalf_of_id, opened)
     if completed:
         for hook in STATE_HOOKS:
