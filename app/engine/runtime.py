@@ -570,16 +570,24 @@ def void_sign_offs(
 
 def _consume_sign_offs(session: Session, instance_id: int, state: str, now: Any) -> None:
     """Signatures belong to one visit of a state: leaving it closes them for good."""
-    rows = session.exec(
-        select(SignOff).where(
-            SignOff.instance_id == instance_id,
-            SignOff.state == state,
-            SignOff.voided_at.is_(None),
-            SignOff.consumed_at.is_(None),
-        )
-    )
-    for row in rows:
-        row.consumed_at = now
+    session.flush()  # signatures added in this unit of work are consumed too
+    session.connection().execute(_consume_open_sign_offs(),
+                                 {"instance": instance_id, "left_state": state, "now": now})
+    # the UPDATE went past the unit of work: loaded signatures of this case re-read the column
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, SignOff) and obj.instance_id == instance_id:
+            session.expire(obj, ["consumed_at"])
+
+
+@cache
+def _consume_open_sign_offs() -> Any:
+    """The consuming UPDATE, built once (Core: one statement, no rows read first)."""
+    sign_off = SignOff.__table__  # type: ignore[attr-defined]
+    return (update(sign_off)
+            .where(sign_off.c.instance_id == bindparam("instance"),
+                   sign_off.c.state == bindparam("left_state"),
+                   sign_off.c.voided_at.is_(None), sign_off.c.consumed_at.is_(None))
+            .values(consumed_at=bindparam("now")))
 
 
 def _close_tasks(
