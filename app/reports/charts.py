@@ -23,6 +23,10 @@ STYLE = Style(
     foreground_strong="#1f2933",
     foreground_subtle="#7b8794",
     colors=("#c2410c", "#1d4ed8", "#15803d", "#7c3aed", "#b45309", "#0f766e"),
+    # opaque bars: pygal's default 0.7 washes every colour out towards white, and the number
+    # printed on a bar is chosen for the colour as it is (value_colour)
+    opacity="1",
+    opacity_hover="1",
     font_family=FONT,
     label_font_family=FONT,
     major_label_font_family=FONT,

@@ -78,6 +78,7 @@ def test_numbers_printed_on_bars_stand_out_from_every_bar_colour() -> None:
     for colour in colours:
         text = charts.value_colour(colour)
         assert charts.contrast(text, colour) >= 4.5, colour
+    assert charts.STYLE.opacity == "1"  # bars show the very colour the text is chosen for
     # the brand blue was printed on in near-black by pygal; now white
     assert charts.value_colour(charts.BRAND) == charts.LIGHT_TEXT
     assert charts.value_colour(charts.OVERDUE_SHADES[0]) == charts.INK
