@@ -223,7 +223,9 @@ def _promotion_panel(board: Dashboard, labels: Labels) -> Panel | None:
     names, rows = [], []
     for workflow, state, n in board.promotion.steps:
         spec = labels.current_spec(workflow)
-        name = f"{labels.workflow(spec, workflow)} · {labels.state(spec, state)}"
+        # the step first: a chart label cut to fit a phone still tells the bars apart (the
+        # routes' long names share their first words; the table has both in full)
+        name = f"{labels.state(spec, state)} · {labels.workflow(spec, workflow)}"
         names.append(name)
         rows.append([labels.workflow(spec, workflow), labels.state(spec, state), n])
     chart = charts.bar_chart(_("Promotion requests by step"), names,
