@@ -112,6 +112,12 @@ def _bracketed_filter(ctx: Context, value: object) -> Markup:
     return Markup("{}{}{}").format(opening, value, closing)
 
 
+def _spaced_filter(value: str) -> str:
+    """A label that ends in its own colon ("实际：", "actual:"), with the space a value needs
+    after it: none after a full-width colon (it carries its own), one after ':'."""
+    return value if value.endswith("：") else value + " "
+
+
 @pass_context
 def _brackets_global(ctx: Context) -> tuple[str, str]:
     """The reader's opening and closing bracket, for an aside that holds markup (a link)."""
@@ -142,6 +148,7 @@ def make_environment() -> Environment:
     env.filters["label"] = _label_filter
     env.globals["colon"] = _colon_global
     env.filters["bracketed"] = _bracketed_filter
+    env.filters["spaced"] = _spaced_filter
     env.globals["brackets"] = _brackets_global
     env.globals["comma"] = _comma_global
     return env
