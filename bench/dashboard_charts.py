@@ -1,8 +1,9 @@
 """The HR dashboard with its charts drawn on every request, and with the drawn charts kept.
 
-    .venv/bin/python -m bench.dashboard_charts [--repeat 30]
+    .venv/bin/python -m bench.dashboard_charts [--repeat 30] [--size quick] [--person b01hr1]
 
-Seeds the demo bank into a scratch SQLite file, signs head-office HR in through the form and
+Seeds the demo bank (or, with --size, the generated bank `make load` uses) into a scratch SQLite
+file, signs head-office HR in through the form and
 times GET /reports/dashboard in-process (Starlette's TestClient), in Chinese and English:
 first with the chart cache emptied before each request (every picture drawn, as before issue 21
 item 5), then with it kept (the same figures: no picture drawn). Prints wall and CPU per
@@ -31,8 +32,8 @@ LATER = datetime(2026, 3, 16, 10, 0)  # two weeks on: its cases are overdue
 PASSWORD = "demo"
 
 
-def seed(url: str, workflows_dir: Path) -> None:
-    """The demo bank, as `stepwise demo` seeds it."""
+def seed(url: str, workflows_dir: Path, size: str | None) -> None:
+    """The demo bank, as `stepwise demo` seeds it, or a generated bank of a named size."""
     from app.db import make_engine
     from app.demo import seed_demo
     from app.engine.registry import Registry
@@ -43,6 +44,12 @@ def seed(url: str, workflows_dir: Path) -> None:
     SQLModel.metadata.create_all(engine)
     registry = Registry(workflows_dir)
     registry.load()
+    if size is not None:
+        from app.demo_scale import seed_scaled
+
+        seed_scaled(engine, registry, size)
+        engine.dispose()
+        return
     clock.freeze(SEEDED_AT)
     with Session(engine) as session:
         seed_demo(session, registry)
@@ -89,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--person", default="hr01", help="employee no. of an HR person")
+    parser.add_argument("--size", default=None, help="a generated bank's size (quick, ...)")
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -102,14 +110,16 @@ def main() -> None:
                             secret_key="bench-secret-key-for-signed-cookies-only",
                             demo_mode=True, scheduler_enabled=False, mail_disabled=True,
                             rate_limit_sign_in_per_minute=10_000)
-        seed(url, settings.workflows_dir)
-        clock.freeze(LATER)
+        seed(url, settings.workflows_dir, args.size)
+        if args.size is None:
+            clock.freeze(LATER)
         try:
             with TestClient(create_app(settings), base_url="http://testserver") as client:
                 logging.getLogger("stepwise").setLevel(logging.WARNING)  # one line a request
                 sign_in(client, args.person)
-                print(f"GET /reports/dashboard as {args.person}, {args.repeat} requests each, "
-                      "SQLite, in-process")
+                bank = f"the {args.size} bank" if args.size else "the demo bank"
+                print(f"GET /reports/dashboard as {args.person} on {bank}, {args.repeat} "
+                      "requests each, SQLite, in-process")
                 print(f"{'language':<8} {'charts':<22} {'wall median':>12} {'wall min':>9} "
                       f"{'CPU median':>11} {'drawn/request':>14}")
                 for lang in ("zh_CN", "en"):
