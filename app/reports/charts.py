@@ -198,7 +198,9 @@ def _render(chart: pygal.graph.graph.Graph, title: str,
 # Drawing is most of a dashboard request's time, and the pictures change only when a number or
 # a label does: each is kept by everything it shows (title, labels, numbers, colours, kind; the
 # language is in the texts), so a changed figure is simply a new picture, never a stale one.
-CACHE_SIZE = 256  # pictures per process; about 7 a dashboard view, a few hundred KB in all
+# Pictures kept per kind and process: a dashboard view has about 7 (per area, round, language);
+# an SVG is 10-35 KB, so the three kinds hold at most about 15 MB.
+CACHE_SIZE = 256
 Series = tuple[tuple[str, tuple[int, ...]], ...]
 
 
