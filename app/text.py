@@ -22,4 +22,18 @@ def has_control_characters(text: str) -> bool:
 
 def colon(locale: str | None) -> str:
     """The separator after a label: full-width in Chinese (no space after it), else ': '."""
-    return "：" if (locale or "zh").startswith("zh") else ": "
+    return "：" if _chinese(locale) else ": "
+
+
+def _chinese(locale: str | None) -> bool:
+    return (locale or "zh").startswith("zh")
+
+
+def brackets(locale: str | None) -> tuple[str, str]:
+    """Brackets around an aside: full-width in Chinese (no space before them), else ' (' ')'."""
+    return ("（", "）") if _chinese(locale) else (" (", ")")
+
+
+def comma(locale: str | None) -> str:
+    """The comma between parts of an aside: full-width in Chinese, else ', '."""
+    return "，" if _chinese(locale) else ", "

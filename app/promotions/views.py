@@ -19,6 +19,7 @@ from app.promotions.grades import titles_held
 from app.promotions.models import PromotionRequest
 from app.promotions.schemes import Scheme, get_scheme
 from app.promotions.screening import exception_field
+from app.text import brackets
 from app.web.deps import (
     CurrentUser,
     DoQuery,
@@ -124,8 +125,9 @@ def _apply_fields(scheme: Scheme, found: Any, locale: str, state: FormState) -> 
                          error=state.errors.get(name, ""), **extra)
 
     offered = [v for v in found["titles"] if v["eligible"]]
-    titles = [(v["name"], v["label"] + (f" ({gettext(SKIP)})" if v["skip_level"] else ""))
-              for v in offered]
+    opening, closing = brackets(locale)
+    titles = [(v["name"], v["label"] + (opening + gettext(SKIP) + closing if v["skip_level"]
+                                        else "")) for v in offered]
     target = view("target_title", gettext(TARGET), "choice", required=True, choices=titles)
     facts = []
     for name, spec in scheme.facts.items():

@@ -7,6 +7,7 @@ is pure SVG that pages inline (and print) as is. The numbers are always in a tab
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Sequence
 
@@ -22,6 +23,10 @@ STYLE = Style(
     foreground_strong="#1f2933",
     foreground_subtle="#7b8794",
     colors=("#c2410c", "#1d4ed8", "#15803d", "#7c3aed", "#b45309", "#0f766e"),
+    # opaque bars: pygal's default 0.7 washes every colour out towards white, and the number
+    # printed on a bar is chosen for the colour as it is (value_colour)
+    opacity="1",
+    opacity_hover="1",
     font_family=FONT,
     label_font_family=FONT,
     major_label_font_family=FONT,
@@ -46,6 +51,8 @@ CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
 SCRIPT_TAGS = ("{http://www.w3.org/2000/svg}script", "script")
+STYLE_TAGS = ("{http://www.w3.org/2000/svg}style", "style")
+INK, LIGHT_TEXT = "#1f2933", "#ffffff"
 
 
 def _without_scripts(root):  # noqa: ANN001, ANN202 - an lxml or ElementTree element
@@ -67,19 +74,56 @@ def _without_scripts(root):  # noqa: ANN001, ANN202 - an lxml or ElementTree ele
 
 
 # Colours by meaning: overdue work in reds that deepen with age, plans in the brand blue, a
-# plan that met its requirement in green, a cancelled one in grey.
-OVERDUE_SHADES = ("#f2c14e", "#e8873a", "#c8553d", "#8e2c22")
-OVERDUE = "#c8553d"
+# plan that met its requirement in green, a cancelled one in grey. Each is dark or light enough
+# that the number printed on it, white or in ink, reaches 4.5:1 (WCAG AA).
+OVERDUE_SHADES = ("#f2c14e", "#e8873a", "#c0503a", "#8e2c22")
+OVERDUE = "#c0503a"
 BRAND = "#1d4e89"
-MET, CONTINUED, DECIDED, CANCELLED = "#2f7d4f", "#1d4e89", "#b7791f", "#8a96a3"
+MET, CONTINUED, DECIDED, CANCELLED = "#2f7d4f", "#1d4e89", "#c28528", "#8a96a3"
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(color[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def value_colour(bar: str) -> str:
+    """The colour of a number printed on a bar: white or the ink, whichever stands out more
+    (pygal only turns it white on nearly black bars, so numbers on the brand blue were dark)."""
+    return LIGHT_TEXT if contrast(LIGHT_TEXT, bar) >= contrast(INK, bar) else INK
+
+
+def _halo(root, colors: Sequence[str]):  # noqa: ANN001, ANN202 - an lxml or ElementTree element
+    """xml_filter: each series' printed numbers get an outline in their bar's colour, so a
+    number wider than a thin bar (or slice) still reads where it runs over its neighbour."""
+    chart_id = root.get("id")
+    rules = "".join(
+        f"#{chart_id} .text-overlay .color-{i} text.value{{stroke:{colour};stroke-width:3px;"
+        f"stroke-linejoin:round;paint-order:stroke;font-weight:600}}"
+        for i, colour in enumerate(colors))
+    for node in root.iter():
+        if node.tag in STYLE_TAGS:
+            node.text = (node.text or "") + rules
+            break
+    return root
 
 
 def _config(height: int, colors: Sequence[str] | None = None, **extra: object
             ) -> dict[str, object]:
-    style = STYLE
-    if colors:
-        style = copy.copy(STYLE)
-        style.colors = tuple(colors)
+    style = copy.copy(STYLE)
+    style.colors = tuple(colors or STYLE.colors)
+    style.value_colors = tuple(value_colour(c) for c in style.colors)
     return {
         "title": None,  # the panel's heading names the chart; drawn again it only takes room
         "style": style,
@@ -137,7 +181,9 @@ def _label_margin(labels: Sequence[str]) -> dict[str, float]:
     return {"margin_left": max(4.0, 10 + needed - estimated)}
 
 
-def _render(chart: pygal.graph.graph.Graph, title: str) -> Markup:
+def _render(chart: pygal.graph.graph.Graph, title: str,
+            colors: Sequence[str] | None = None) -> Markup:
+    """The chart as inline SVG: static, named by its title, numbers outlined."""
     def named(root):  # noqa: ANN001, ANN202 - the chart's accessible name is its title
         root.set("role", "img")
         root.set("aria-label", title)
@@ -145,17 +191,58 @@ def _render(chart: pygal.graph.graph.Graph, title: str) -> Markup:
 
     chart.add_xml_filter(_without_scripts)
     chart.add_xml_filter(named)
+    chart.add_xml_filter(functools.partial(_halo, colors=tuple(colors or STYLE.colors)))
     return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal escapes every text
+
+
+# Drawing is most of a dashboard request's time, and the pictures change only when a number or
+# a label does: each is kept by everything it shows (title, labels, numbers, colours, kind; the
+# language is in the texts), so a changed figure is simply a new picture, never a stale one.
+# Pictures kept per kind and process: a dashboard view has about 7 (per area, round, language);
+# an SVG is 10-35 KB, so the three kinds hold at most about 15 MB.
+CACHE_SIZE = 256
+Series = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def _frozen(series: Sequence[tuple[str, Sequence[int]]]) -> Series:
+    return tuple((name, tuple(values)) for name, values in series)
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
               *, horizontal: bool = False, stacked: bool = False,
               colors: Sequence[str] | None = None) -> Markup:
-    """Bars per label, one colour per series (stacked when asked). Horizontal bars read from
-    the top down, in the order of the table beside them (pygal draws the first at the foot)."""
+    """Bars per label, one colour per series (stacked when asked), drawn once per picture."""
+    return _bar_chart(title, tuple(labels), _frozen(series), horizontal, stacked,
+                      tuple(colors) if colors else None)
+
+
+def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+               colors: Sequence[str] | None = None) -> Markup:
+    """A line over time (labels are dates), one line per series, drawn once per picture."""
+    return _line_chart(title, tuple(labels), _frozen(series), tuple(colors) if colors else None)
+
+
+def pie_chart(title: str, slices: Sequence[tuple[str, int]],
+              colors: Sequence[str] | None = None) -> Markup:
+    """Shares of a whole, one slice per label, drawn once per picture."""
+    return _pie_chart(title, tuple((name, value) for name, value in slices),
+                      tuple(colors) if colors else None)
+
+
+def clear_cache() -> None:
+    """Forget every drawn picture (tests, or after a change to how charts are drawn)."""
+    for drawn in (_bar_chart, _line_chart, _pie_chart):
+        drawn.cache_clear()
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _bar_chart(title: str, labels: tuple[str, ...], series: Series, horizontal: bool,
+               stacked: bool, colors: tuple[str, ...] | None) -> Markup:
+    """Horizontal bars read from the top down, in the order of the table beside them (pygal
+    draws the first at the foot)."""
     if horizontal:
-        labels = list(reversed(labels))
-        series = [(name, list(reversed(values))) for name, values in series]
+        labels = labels[::-1]
+        series = tuple((name, values[::-1]) for name, values in series)
     kind = {(False, False): pygal.Bar, (True, False): pygal.HorizontalBar,
             (False, True): pygal.StackedBar, (True, True): pygal.HorizontalStackedBar}
     size = STYLE.label_font_size
@@ -170,12 +257,13 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     chart.y_labels = _whole_ticks(series, stacked=stacked)
     for name, values in series:
         chart.add(name, list(values))
-    return _render(chart, title)
+    return _render(chart, title, colors)
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
-               colors: Sequence[str] | None = None) -> Markup:
-    """A line over time (labels are dates), one line per series."""
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _line_chart(title: str, labels: tuple[str, ...], series: Series,
+                colors: tuple[str, ...] | None) -> Markup:
+    """The line chart, drawn."""
     chart = pygal.Line(**_config(300, colors, print_values=False), truncate_label=-1,
                        show_legend=len(series) > 1, legend_at_bottom=True, x_label_rotation=0,
                        show_dots=len(labels) < 40, show_minor_x_labels=False,
@@ -184,14 +272,15 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
     chart.y_labels = _whole_ticks(series, stacked=False)
     for name, values in series:
         chart.add(name, list(values))
-    return _render(chart, title)
+    return _render(chart, title, colors)
 
 
-def pie_chart(title: str, slices: Sequence[tuple[str, int]],
-              colors: Sequence[str] | None = None) -> Markup:
-    """Shares of a whole, one slice per label."""
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _pie_chart(title: str, slices: tuple[tuple[str, int], ...],
+               colors: tuple[str, ...] | None) -> Markup:
+    """The pie chart, drawn."""
     chart = pygal.Pie(**_config(300 + 26 * len(slices), colors), inner_radius=0.45,
                       truncate_label=-1, legend_at_bottom=True)
     for name, value in slices:
         chart.add(name, value)
-    return _render(chart, title)
+    return _render(chart, title, colors)

@@ -34,6 +34,7 @@ OUTCOME_LABELS = {
 OUTCOME_COLOURS = {"closed": charts.MET, "next_cycle": charts.CONTINUED,
                    "closed_by_hr": charts.DECIDED, "cancelled": charts.CANCELLED}
 DEFAULT_CYCLE_WARNING = 2
+FOLD_AFTER = 7  # a table with more rows starts folded on a phone, its summary saying what it holds
 DEFAULT_CYCLE_LIMIT = 3
 
 
@@ -56,6 +57,7 @@ class Panel:
     chart: Markup
     table: Table
     note: str = ""
+    fold: str = ""  # when set, the table folds (on a phone) under this summary
 
 
 class Labels:
@@ -221,7 +223,9 @@ def _promotion_panel(board: Dashboard, labels: Labels) -> Panel | None:
     names, rows = [], []
     for workflow, state, n in board.promotion.steps:
         spec = labels.current_spec(workflow)
-        name = f"{labels.workflow(spec, workflow)} · {labels.state(spec, state)}"
+        # the step first: a chart label cut to fit a phone still tells the bars apart (the
+        # routes' long names share their first words; the table has both in full)
+        name = f"{labels.state(spec, state)} · {labels.workflow(spec, workflow)}"
         names.append(name)
         rows.append([labels.workflow(spec, workflow), labels.state(spec, state), n])
     chart = charts.bar_chart(_("Promotion requests by step"), names,
@@ -250,8 +254,10 @@ def _trend_panel(board: Dashboard, labels: Labels) -> Panel:
                               colors=[charts.OVERDUE]) if board.trend else Markup("")
     rows = [[format_date(day, "medium", locale=babel_locale), n] for day, n in board.trend]
     note = "" if board.trend else _("No daily snapshot has been taken yet.")
+    fold = _("Daily figures, {days} days; latest {day}: {count} overdue").format(
+        days=len(rows), day=rows[-1][0], count=rows[-1][1]) if len(rows) > FOLD_AFTER else ""
     return Panel("trend", _("Trend of overdue work"), chart,
-                 Table([_("Day"), _("Overdue")], rows), note)
+                 Table([_("Day"), _("Overdue")], rows), note, fold)
 
 
 def dashboard_panels(session: Session, board: Dashboard, registry: Registry, locale: str,

@@ -98,7 +98,15 @@ function fileFields() {
   }
 }
 
+/* Long tables (a chart's daily figures) start folded on a phone, under a summary that says what
+   they hold and their latest line; wider screens, and pages without this script, show them. */
+function foldOnPhones() {
+  if (!window.matchMedia("(max-width: 640px)").matches) return;
+  for (const details of document.querySelectorAll("details.fold-on-phone")) details.open = false;
+}
+
 foldMenu();
+foldOnPhones();
 cardTables();
 centreDiagrams();
 fileFields();

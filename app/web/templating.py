@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from app import clock
 from app.config import PROJECT_ROOT
 from app.i18n import LOCALES, Message, translations
-from app.text import colon
+from app.text import brackets, colon, comma
 from app.web.csrf import CSRF_FIELD, csrf_token
 from app.web.deps import page_locale
 from app.web.sessions import pop_flashes
@@ -105,6 +105,30 @@ def _label_filter(ctx: Context, value: str) -> str:
     return (value if value is not None else "") + colon(ctx.get("locale", "en"))
 
 
+@pass_context
+def _bracketed_filter(ctx: Context, value: object) -> Markup:
+    """An aside in the reader's brackets ("（时点）", " (point in time)"), its text escaped."""
+    opening, closing = brackets(ctx.get("locale", "en"))
+    return Markup("{}{}{}").format(opening, value, closing)
+
+
+def _spaced_filter(value: str) -> str:
+    """A label that ends in its own colon ("实际：", "actual:"), with the space a value needs
+    after it: none after a full-width colon (it carries its own), one after ':'."""
+    return value if value.endswith("：") else value + " "
+
+
+@pass_context
+def _brackets_global(ctx: Context) -> tuple[str, str]:
+    """The reader's opening and closing bracket, for an aside that holds markup (a link)."""
+    return brackets(ctx.get("locale", "en"))
+
+
+@pass_context
+def _comma_global(ctx: Context) -> str:
+    return comma(ctx.get("locale", "en"))
+
+
 def make_environment() -> Environment:
     """The one template environment: autoescape on, i18n extension, our filters."""
     env = Environment(
@@ -123,6 +147,10 @@ def make_environment() -> Environment:
     env.filters["number"] = _number_filter
     env.filters["label"] = _label_filter
     env.globals["colon"] = _colon_global
+    env.filters["bracketed"] = _bracketed_filter
+    env.filters["spaced"] = _spaced_filter
+    env.globals["brackets"] = _brackets_global
+    env.globals["comma"] = _comma_global
     return env
 
 

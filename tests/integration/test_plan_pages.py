@@ -139,12 +139,13 @@ def test_script_in_plan_content_is_shown_as_text(db, client, people, login, app)
     assert "&lt;script&gt;" in page.text and "<img src=x" not in page.text
 
 
-def play(db: Session, app, employee, reach: str, days_ago: int = 1) -> ImprovementPlan:
+def play(db: Session, app, employee, reach: str, days_ago: int = 1, *,
+         topic: str = "reports_late", hr=None, cycle: int = 1) -> ImprovementPlan:  # noqa: ANN001
     """A plan of the employee's taken as far as `reach` (a demo scenario), today = TODAY."""
     today = TODAY.replace(tzinfo=clock.zone())
     play_scenario(db, app.state.registry,
-                  Scenario(employee.employee_no, "月度报表迟报", "reports_late", reach, days_ago),
-                  today)
+                  Scenario(employee.employee_no, "月度报表迟报", topic, reach, days_ago, cycle),
+                  today, hr)
     clock.freeze(today)
     db.commit()
     return db.exec(select(ImprovementPlan).where(ImprovementPlan.employee_id == employee.id)
@@ -236,3 +237,34 @@ def test_history_groups_one_persons_repeated_edits_and_the_written_plan_prints(
     assert written.count(f"<code>{version.content_hash}</code>") == 3  # two signers + version
     assert f'<code class="hash">{version.content_hash[:12]}</code>' in written
     assert "counter(page)" in written and "第 " in written  # page numbers in the reader's words
+
+
+def test_hr_decision_card_punctuates_the_review_in_the_readers_language(
+        db, client, people, login, app) -> None:
+    for cycle, reach, days_ago in ((1, "next_cycle", 75), (2, "next_cycle", 40),
+                                   (3, "hr_decision", 3)):  # the demo's third-cycle plan
+        plan = play(db, app, people.employee, reach, days_ago, topic="service_attitude",
+                    hr=people.hr_a, cycle=cycle)
+    assert plan.cycle == 3
+    login(client, people.hr_a)
+    zh = card(client.get(f"/plans/{plan.id}").text)
+    assert 'id="review-decided"' in zh and 'id="action-decide"' in zh
+    # full-width colon after the indicator, full-width brackets around the balance kind
+    assert re.search(r"<strong>神秘人暗访评分</strong>：\d", zh)
+    assert re.search(r'分<span class="muted">（时点）</span>', zh)
+    assert "</strong>: " not in zh and "(时点)" not in zh
+    en = card(client.get(f"/plans/{plan.id}?lang=en").text)
+    assert re.search(r"<strong>神秘人暗访评分</strong>: \d", en)
+    assert '<span class="muted"> (Point in time)</span>' in en
+
+
+def test_the_next_cycles_link_to_the_previous_one_is_bracketed_for_the_reader(
+        db, client, people, login, app) -> None:
+    follower = play(db, app, people.employee, "next_cycle", days_ago=2)  # cycle 2 is opened
+    plan = db.get(ImprovementPlan, follower.previous_plan_id)
+    assert follower.cycle == 2 and plan is not None
+    login(client, people.employee)
+    zh = client.get(f"/plans/{follower.id}").text
+    assert f'（<a href="/plans/{plan.id}">上一周期</a>）' in zh
+    en = client.get(f"/plans/{follower.id}?lang=en").text
+    assert f' (<a href="/plans/{plan.id}">previous cycle</a>)' in en

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from app.engine.models import AuditEvent, Task
 from app.notifications.models import OutboxMessage
-from tests.report_helpers import World, build
+from app.reports.snapshots import snapshot_overdue
+from tests.report_helpers import TODAY, World, build
 
 
 @pytest.fixture
@@ -37,6 +39,29 @@ def test_dashboard_reads_in_english_for_an_english_reader(db, world, client, log
     html = client.get("/reports/dashboard?lang=en").text
     assert "Overdue tasks by unit" in html and "Sub-branch A1" in html
     assert "Stuck with whom" in html
+
+
+def test_a_long_trend_table_folds_under_a_summary_of_its_latest_day(db, world, client, login):
+    for back in range(9, -1, -1):  # ten daily snapshots, today's last
+        snapshot_overdue(db, TODAY - timedelta(days=back))
+    db.commit()
+    login(client, world.bank.hr_a)
+    trend = panel(client.get("/reports/dashboard").text, "trend")
+    fold = re.search(r'<details class="numbers-fold fold-on-phone" open><summary>([^<]+)</summary>'
+                     r'\s*<table class="numbers">', trend)
+    assert fold, "the trend's table folds on a phone (open until the site script folds it)"
+    assert fold.group(1) == "每日数字，共 10 天；最近 2026年11月18日：逾期 7 项"
+    assert trend.count("<tr>") == 1 + 10  # the header and every day: nothing is left out
+    english = panel(client.get("/reports/dashboard?lang=en").text, "trend")
+    assert "Daily figures, 10 days; latest Nov 18, 2026: 7 overdue" in english
+    # short tables (the other panels here) stay as they are
+    assert "numbers-fold" not in panel(client.get("/reports/dashboard").text, "aging")
+
+
+def panel(page: str, key: str) -> str:
+    """One dashboard panel's HTML."""
+    start = page.index(f'id="panel-{key}"')
+    return page[start:page.index("</section>", start)]
 
 
 def test_dashboard_drills_down_and_refuses_units_outside_the_scope(db, world, client, login):
