@@ -262,13 +262,16 @@ def instance_view(
     *,
     form_trigger: str | None = None,
     form_state: FormState | None = None,
+    actions: list[runtime.Action] | None = None,
 ) -> InstanceView:
-    """Build the reader's view; `form_state` refills the form of `form_trigger` after an error."""
+    """Build the reader's view; `form_state` refills the form of `form_trigger` after an error;
+    `actions`: the reader's actions when the caller has already asked the engine for them."""
     compiled = registry.compiled(session, instance.definition_id)
     spec = compiled.spec
     trail = service.events(db_session=session, instance=instance)
     tasks = service.open_tasks(db_session=session, instance=instance)
-    actions = runtime.available_actions(session, instance, reader, registry)
+    if actions is None:
+        actions = runtime.available_actions(session, instance, reader, registry)
     people = _people(session, {instance.subject_id}
                      | {e.actor_id for e in trail} | {e.on_behalf_of_id for e in trail}
                      | {t.assignee_id for t in tasks} | {a.on_behalf_of_id for a in actions})
