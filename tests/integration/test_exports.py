@@ -134,3 +134,12 @@ def test_quarterly_report_rejects_a_unit_outside_the_scope(db, world, client, lo
     login(client, world.bank.hr_a)
     url = f"/reports/quarterly.xlsx?year=2026&quarter=4&unit={world.bank.branch_b.id}"
     assert client.get(url).status_code == 404
+
+
+def test_csv_writes_instants_in_the_organisations_time_to_the_minute():
+    from datetime import UTC, datetime
+
+    from app.reports.exports import csv_text
+
+    assert csv_text(datetime(2026, 5, 3, 20, 5, 59, tzinfo=UTC)) == "2026-05-04 04:05"
+    assert csv_text(datetime(2026, 5, 3, 20, 5)) == "2026-05-03 20:05"  # already local
