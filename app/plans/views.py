@@ -152,13 +152,15 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
     # share them and the resolver's look-ups (who holds which seat, delegations, hand-overs)
     resolver = ActorResolver(db, instance)
     actions = runtime.available_actions(db, instance, user, registry, resolver=resolver)
+    points = checkpoints.of_plan(db, plan.id)
+    tasks = instance_service.open_tasks(db_session=db, instance=instance)
     doc = presenters.plan_document(db, plan, user, locale, compiled, actions=actions,
-                                   resolver=resolver)
+                                   resolver=resolver, points=points)
     trigger = form_id.removeprefix("action-") if form_id and form_id.startswith("action-") \
         else None
     view = instance_presenters.instance_view(db, instance, user, locale, registry,
                                              form_trigger=trigger, form_state=state,
-                                             actions=actions)
+                                             actions=actions, tasks=tasks)
 
     def builder(fid: str, initial: dict[str, Any] | None = None) -> forms.FormBuilder:
         return forms.FormBuilder(locale, state if fid == form_id else None, initial)
@@ -168,10 +170,9 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
     owners = {str(pid): person_name(p, locale) for pid, p in people.items()}
     versions = service.versions(db, plan=plan)
     diff = difference.diff(versions[-2], versions[-1], locale) if len(versions) > 1 else []
-    points = checkpoints.of_plan(db, plan.id)
     steer = guide.guide(db, plan=plan, instance=instance, view=view, spec=compiled.spec,
                         viewer=user, doc=doc, points=points,
-                        tasks=instance_service.open_tasks(db_session=db, instance=instance),
+                        tasks=tasks,
                         today=clock.today(), locale=locale, requested=form_id or requested,
                         edit=edit, resolver=resolver)
     return render(request, "plans/detail.html", {
