@@ -72,10 +72,18 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Worker processes (PostgreSQL only for more than one).", min=1)
     ] = 1,
+    timeout_keep_alive: Annotated[
+        int | None,
+        typer.Option(help="Seconds an idle keep-alive connection stays open (default: "
+                          "STEPWISE_KEEP_ALIVE_SECONDS, 65, longer than the usual 60 s idle "
+                          "timeout of a proxy in front).", min=1, show_default=False),
+    ] = None,
 ) -> None:
     """Run the web application (uvicorn) on the configured database.
 
     The database must be migrated first (`stepwise migrate`).
+
+    Several workers: STEPWISE_SCHEDULER_ENABLED=false, and `stepwise scheduler` on its own.
     """
     with friendly_errors():
         settings = load_settings()
@@ -103,7 +111,8 @@ def serve(
     # Our request log line (JSON in production) replaces uvicorn's access log; its own lines
     # go through the same handler (log_config=None leaves logging as configured here).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None)
+                access_log=False, log_config=None,
+                timeout_keep_alive=timeout_keep_alive or settings.keep_alive_seconds)
 
 
 def prepare_metrics_dir(settings: Settings, workers: int) -> Path | None:

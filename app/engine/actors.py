@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.engine import handover
 from app.engine.models import WorkflowInstance
 from app.org.models import Delegation, OrgUnit, Person, RoleAssignment, UnitKind
 
@@ -126,6 +127,8 @@ class ActorResolver:
         self._people: dict[int, Person | None] = {}
         self._chains: dict[int, list[OrgUnit]] = {}
         self._holders: dict[tuple[str, str, int], set[int]] = {}
+        self._principals: dict[tuple[int, date], list[int]] = {}
+        self._handed: dict[int, set[str]] = {}
 
     def person(self, person_id: int | None) -> Person | None:
         """A person by id, cached."""
@@ -144,6 +147,22 @@ class ActorResolver:
                 return None
             current = self.person(current.supervisor_id)
         return current.id if current else None
+
+    def principals(self, delegate_id: int, on: date) -> list[int]:
+        """Who has delegated this instance's workflow to the person on that day, cached: a
+        page asks it for every action the person might take."""
+        key = (delegate_id, on)
+        if key not in self._principals:
+            self._principals[key] = active_principals(self.session, delegate_id, on,
+                                                      self.instance.workflow)
+        return self._principals[key]
+
+    def handed_over(self, person_id: int) -> set[str]:
+        """The actor expressions of this instance's open tasks handed to the person, cached."""
+        if person_id not in self._handed:
+            self._handed[person_id] = handover.handed_over_exprs(self.session, self.instance,
+                                                                 person_id)
+        return self._handed[person_id]
 
     def unit_chain(self, unit_id: int) -> list[OrgUnit]:
         """A unit and its ancestors, nearest first."""

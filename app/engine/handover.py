@@ -13,22 +13,20 @@ from app.engine.models import AuditEvent, Task, TaskStatus, WorkflowInstance
 REASSIGN_TRIGGER = "reassign"
 
 
-def handed_over_expr(session: Session, instance: WorkflowInstance, exprs: list[str],
-                     person_id: int) -> str | None:
-    """The actor expression of an open task handed to this person on this instance, if any."""
-    if not exprs or instance.id is None:
-        return None
+def handed_over_exprs(session: Session, instance: WorkflowInstance, person_id: int) -> set[str]:
+    """The actor expressions of the open tasks handed to this person on this instance."""
+    if instance.id is None:
+        return set()
     tasks = list(session.exec(
         select(Task.id, Task.actor_expr).where(
             Task.instance_id == instance.id,
             Task.status == TaskStatus.open,
             Task.kind == "act",
             Task.assignee_id == person_id,
-            Task.actor_expr.in_(exprs),
         )
     ))
     if not tasks:
-        return None
+        return set()
     handed = {
         (payload.get("task_id"), payload.get("to"))
         for payload in session.exec(
@@ -37,7 +35,4 @@ def handed_over_expr(session: Session, instance: WorkflowInstance, exprs: list[s
         )
         if isinstance(payload, dict)
     }
-    for task_id, expr in tasks:
-        if (task_id, person_id) in handed:
-            return expr
-    return None
+    return {expr for task_id, expr in tasks if (task_id, person_id) in handed and expr}

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from app import clock
-from app.engine import audit, handover
+from app.engine import audit
 from app.engine.actors import ActorResolver, active_principals
 from app.engine.definitions import SignOffSpec, TransitionSpec
 from app.engine.forms import validate_form
@@ -216,10 +216,11 @@ def acts_as(
         for expr in exprs:
             if resolver.matches(expr, actor.id):
                 return expr, None
-        handed = handover.handed_over_expr(session, instance, exprs, actor.id)
-        if handed is not None:
-            return handed, None
-    principals = active_principals(session, actor.id, clock.today(), instance.workflow)
+        handed = resolver.handed_over(actor.id)
+        found = next((expr for expr in exprs if expr in handed), None)
+        if found is not None:
+            return found, None
+    principals = resolver.principals(actor.id, clock.today())
     if on_behalf_of_id is not None:
         principals = [p for p in principals if p == on_behalf_of_id]
     for principal in principals:
@@ -263,12 +264,14 @@ def _allowed(
 def available_actions(
     session: Session, instance: WorkflowInstance, actor: Person, registry: Registry | None = None,
     only: Callable[[TransitionSpec], bool] | None = None,
+    resolver: ActorResolver | None = None,
 ) -> list[Action]:
     """What this person may do on the instance now (guards are checked when they act);
-    `only` narrows the actions considered before anyone is resolved."""
+    `only` narrows the actions considered before anyone is resolved; `resolver` shares the
+    look-ups of a page that asks other questions about the same instance."""
     registry = registry or get_registry()
     compiled = registry.compiled(session, instance.definition_id)
-    resolver = ActorResolver(session, instance)
+    resolver = resolver or ActorResolver(session, instance)
     actions = []
     for t in compiled.spec.transitions_from(instance.state):
         if only is not None and not only(t):

@@ -262,13 +262,18 @@ def instance_view(
     *,
     form_trigger: str | None = None,
     form_state: FormState | None = None,
+    actions: list[runtime.Action] | None = None,
+    tasks: list[Task] | None = None,
 ) -> InstanceView:
-    """Build the reader's view; `form_state` refills the form of `form_trigger` after an error."""
+    """Build the reader's view; `form_state` refills the form of `form_trigger` after an error;
+    `actions` and `tasks`: the reader's actions and the open tasks when the caller has them."""
     compiled = registry.compiled(session, instance.definition_id)
     spec = compiled.spec
     trail = service.events(db_session=session, instance=instance)
-    tasks = service.open_tasks(db_session=session, instance=instance)
-    actions = runtime.available_actions(session, instance, reader, registry)
+    if tasks is None:
+        tasks = service.open_tasks(db_session=session, instance=instance)
+    if actions is None:
+        actions = runtime.available_actions(session, instance, reader, registry)
     people = _people(session, {instance.subject_id}
                      | {e.actor_id for e in trail} | {e.on_behalf_of_id for e in trail}
                      | {t.assignee_id for t in tasks} | {a.on_behalf_of_id for a in actions})

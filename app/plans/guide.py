@@ -127,13 +127,13 @@ def _waiting(view: InstanceView, tasks: dict[int, Task], plan: ImprovementPlan,
 def guide(db: Session, *, plan: ImprovementPlan, instance: WorkflowInstance, view: InstanceView,
           spec: WorkflowSpec, viewer: Person, doc: dict[str, Any], points: list[Checkpoint],
           tasks: list[Task], today: date, locale: str, requested: str | None = None,
-          edit: bool = False) -> Guide:
+          edit: bool = False, resolver: ActorResolver | None = None) -> Guide:
     """The viewer's next action on the plan; `requested` (a form id from My work or a link)
-    wins when the viewer may take it."""
+    wins when the viewer may take it; `resolver` shares the page's look-ups."""
     gettext = gettext_for(locale)
     state = instance.state
     actions = {a.trigger for a in view.actions}
-    resolver = ActorResolver(db, instance)
+    resolver = resolver or ActorResolver(db, instance)
 
     def fills(expr: str) -> bool:
         return runtime.acts_as(db, resolver, instance, [expr], viewer, None) is not None

@@ -16,7 +16,7 @@ from app.org.models import Person
 from app.plans import checkpoints, content, review, service
 from app.plans.forms import BALANCE_KINDS
 from app.plans.guards import plan_problems
-from app.plans.models import ImprovementPlan
+from app.plans.models import Checkpoint, ImprovementPlan
 
 
 def _iso(value: Any) -> Any:
@@ -47,17 +47,23 @@ def review_view(bundle: review.ReviewBundle | None) -> dict[str, Any] | None:
 
 
 def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: str,
-                  compiled: CompiledWorkflow) -> dict[str, Any]:
-    """Everything a page or API client needs to show and work on a plan."""
+                  compiled: CompiledWorkflow, *,
+                  actions: list[runtime.Action] | None = None,
+                  resolver: ActorResolver | None = None,
+                  points: list[Checkpoint] | None = None) -> dict[str, Any]:
+    """Everything a page or API client needs to show and work on a plan; `actions`: the
+    viewer's actions when the caller has already asked the engine for them, `resolver` the
+    look-ups it made doing so, `points` the plan's checkpoints when already read."""
     gettext = gettext_for(locale)
     instance = service.instance_of(db, plan)
     spec = compiled.spec
     gaps, causes = content.gaps_with_causes(db, plan.id)
     catalogue = content.cause_catalogue()
-    points = checkpoints.of_plan(db, plan.id)
+    if points is None:
+        points = checkpoints.of_plan(db, plan.id)
     evidence = checkpoints.evidence_of(db, [p.id for p in points])
     bundle = review.load(db, plan.id)
-    resolver = ActorResolver(db, instance)
+    resolver = resolver or ActorResolver(db, instance)
     may_edit = instance.state in service.PLANNING_STATES and runtime.acts_as(
         db, resolver, instance, service.AUTHORS, viewer, None) is not None
     ctx = GuardContext(session=db, instance=instance, actor=viewer, payload={}, spec=spec)
@@ -68,7 +74,8 @@ def plan_document(db: Session, plan: ImprovementPlan, viewer: Person, locale: st
     signatures = db.exec(select(SignOff, Person).join(Person, Person.id == SignOff.signer_id)
                          .where(SignOff.instance_id == instance.id).order_by(SignOff.id)).all()
     warning_at = spec.parameters.get("cycle_warning")
-    actions = runtime.available_actions(db, instance, viewer)
+    if actions is None:
+        actions = runtime.available_actions(db, instance, viewer, resolver=resolver)
     return {
         "id": plan.id,
         "instance_id": instance.id,

@@ -14,6 +14,8 @@ from starlette.datastructures import UploadFile  # what request.form() gives
 
 from app import clock
 from app.dossier.builder import may_export
+from app.engine import runtime
+from app.engine.actors import ActorResolver
 from app.errors import DomainError, NotAuthenticated, NotFound
 from app.i18n import Message, gettext_for, pick_label
 from app.instances import presenters as instance_presenters
@@ -146,11 +148,19 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
                                                    log_view=log_view)
     registry = request.app.state.registry
     compiled = registry.compiled(db, instance.definition_id)
-    doc = presenters.plan_document(db, plan, user, locale, compiled)
+    # the viewer's actions, asked of the engine once: the document, the case view and the guide
+    # share them and the resolver's look-ups (who holds which seat, delegations, hand-overs)
+    resolver = ActorResolver(db, instance)
+    actions = runtime.available_actions(db, instance, user, registry, resolver=resolver)
+    points = checkpoints.of_plan(db, plan.id)
+    tasks = instance_service.open_tasks(db_session=db, instance=instance)
+    doc = presenters.plan_document(db, plan, user, locale, compiled, actions=actions,
+                                   resolver=resolver, points=points)
     trigger = form_id.removeprefix("action-") if form_id and form_id.startswith("action-") \
         else None
     view = instance_presenters.instance_view(db, instance, user, locale, registry,
-                                             form_trigger=trigger, form_state=state)
+                                             form_trigger=trigger, form_state=state,
+                                             actions=actions, tasks=tasks)
 
     def builder(fid: str, initial: dict[str, Any] | None = None) -> forms.FormBuilder:
         return forms.FormBuilder(locale, state if fid == form_id else None, initial)
@@ -160,12 +170,11 @@ def plan_page(request: Request, db: Session, user: Person, locale: str, plan_id:
     owners = {str(pid): person_name(p, locale) for pid, p in people.items()}
     versions = service.versions(db, plan=plan)
     diff = difference.diff(versions[-2], versions[-1], locale) if len(versions) > 1 else []
-    points = checkpoints.of_plan(db, plan.id)
     steer = guide.guide(db, plan=plan, instance=instance, view=view, spec=compiled.spec,
                         viewer=user, doc=doc, points=points,
-                        tasks=instance_service.open_tasks(db_session=db, instance=instance),
+                        tasks=tasks,
                         today=clock.today(), locale=locale, requested=form_id or requested,
-                        edit=edit)
+                        edit=edit, resolver=resolver)
     return render(request, "plans/detail.html", {
         "doc": doc, "view": view, "plan": plan, "form_id": form_id, "guide": steer,
         "summary": signing.summary(db, plan, locale) if steer.shows_content else None,

@@ -5,10 +5,10 @@ The same filter object drives a page, the JSON, and the CSV/XLSX export of every
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, or_
 from sqlalchemy.orm import aliased
@@ -23,10 +23,11 @@ from app.org.models import OrgUnit, Person
 from app.plans.models import ImprovementPlan
 from app.reports import service
 from app.reports.aging import BUCKET_KEYS, Aging, bucket_bounds
-from app.reports.paging import Page, SortKey, decode_cursor, keyset, page_of
+from app.reports.paging import Cursor, Page, SortKey, decode_cursor, keyset, page_of
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
+R = TypeVar("R")
 
 PLAN_SORTS = {
     "newest": SortKey(ImprovementPlan.id, ImprovementPlan.id, True),
@@ -157,16 +158,29 @@ def _plan_value(sort: str) -> Any:
     }.get(sort, lambda r: r.plan_id)
 
 
+def _every_row(session: Session, query: Any, key: SortKey, convert: Callable[[Any], R],
+               value_of: Callable[[R], Any], id_of: Callable[[R], int]) -> Iterator[R]:
+    """Every row of the query in the key's order, fetched EXPORT_CHUNK at a time (an export
+    never holds one huge result); the area, filter and query are worked out once by the
+    caller, and no chunk counts the rows or encodes a link."""
+    position: Cursor | None = None
+    while True:
+        rows = [convert(row) for row in session.exec(keyset(query, key, position,
+                                                            EXPORT_CHUNK))]
+        yield from rows[:EXPORT_CHUNK]
+        if len(rows) <= EXPORT_CHUNK:
+            return
+        last = rows[EXPORT_CHUNK - 1]
+        position = Cursor(None if key.by_id_only else value_of(last), id_of(last))
+
+
 def iter_plans(session: Session, *, viewer: Person, filters: PlanFilters) -> Iterator[PlanRow]:
     """Every plan matching the filters, in order, fetched in keyset chunks (for exports)."""
-    cursor: str | None = None
-    while True:
-        _area, page = plan_page(session, viewer=viewer, filters=filters, cursor=cursor,
-                                limit=EXPORT_CHUNK)
-        yield from page.rows
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    where = service.area(session, viewer=viewer, unit_id=filters.unit_id)
+    key = _sort(PLAN_SORTS, filters.sort)
+    query, _count_query = _plan_query(where, filters, clock.now())
+    yield from _every_row(session, query, key, lambda row: PlanRow(*row),
+                          _plan_value(filters.sort), lambda r: r.plan_id)
 
 
 @dataclass(frozen=True)
@@ -326,11 +340,9 @@ def task_page(session: Session, *, viewer: Person, filters: TaskFilters,
 def iter_tasks(session: Session, *, viewer: Person, filters: TaskFilters) -> Iterator[TaskRow]:
     """Every overdue task matching the filters, in order, in keyset chunks (for exports)."""
     now = clock.now()
-    cursor: str | None = None
-    while True:
-        _area, page = task_page(session, viewer=viewer, filters=filters, cursor=cursor,
-                                limit=EXPORT_CHUNK, now=now)
-        yield from page.rows
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    where = service.area(session, viewer=viewer, unit_id=filters.unit_id)
+    key = _sort(TASK_SORTS, filters.sort)
+    query, _count_query = _task_query(session, where, filters, now)
+    aging = Aging(calendar.load(session), calendar.local_date(now))
+    yield from _every_row(session, query, key, lambda row: _task_row(row, aging),
+                          lambda r: r.due_at, lambda r: r.task_id)

@@ -1,7 +1,8 @@
 """`make load`: seed a generated bank into its own PostgreSQL database, serve it with
-`stepwise serve --workers 2` and the scheduler, run Locust headless for a bounded time, stop
-the server, keep Locust's CSVs under bench/results/load-<size>/ and write the per-route table
-into docs/benchmarks.md (bench/load/table.py).
+`stepwise serve --workers 2` with the scheduler off in the workers and `stepwise scheduler` as
+its own process, run Locust headless for a bounded time, stop them, keep Locust's CSVs under
+bench/results/load-<size>/ and write the per-route table into docs/benchmarks.md
+(bench/load/table.py).
 
     .venv/bin/python -m bench.load.run --size quick --users 50 --minutes 2.5
 """
@@ -112,8 +113,11 @@ def main() -> None:
     sink = SmtpCounter()
     sink.start()
     port = free_port()
+    # As README's deployment section recommends: the web workers only serve requests, the
+    # reminder and mail sweep runs as its own process (`stepwise scheduler`), so rendering and
+    # sending mail never holds the interpreter a request is waiting for.
     server_env = environment(url, var_dir, STEPWISE_SMTP_HOST=HOST,
-                             STEPWISE_SMTP_PORT=str(sink.port), STEPWISE_SCHEDULER_ENABLED="true",
+                             STEPWISE_SMTP_PORT=str(sink.port), STEPWISE_SCHEDULER_ENABLED="false",
                              STEPWISE_BASE_URL=f"http://{HOST}:{port}",
                              # as in office hours whatever the clock says: the reminders the
                              # sweep finds due are delivered during the run, not at 08:00
@@ -124,9 +128,16 @@ def main() -> None:
                                str(port), "--workers", "2"], cwd=PROJECT, env=server_env,
                               stdout=server_log, stderr=subprocess.STDOUT,
                               start_new_session=True)
+    scheduler_log = (var_dir / "scheduler.log").open("wb")
+    scheduler: subprocess.Popen[bytes] | None = None
     load_before = os.getloadavg()
     try:
         wait_until_up(port, server, var_dir / "server.log", workers=2)
+        # started once the workers are up: its first sweep runs beside the crowd, as the
+        # in-worker one did
+        scheduler = subprocess.Popen([str(BIN / "stepwise"), "scheduler"], cwd=PROJECT,
+                                     env=server_env, stdout=scheduler_log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         for old in out.glob("locust_*.csv"):
             old.unlink()
         seconds = max(int(args.minutes * 60), 10)
@@ -137,14 +148,18 @@ def main() -> None:
             {**env, "LOAD_MANIFEST": str(manifest)}, "locust")
     finally:
         stop(server)
+        if scheduler is not None:
+            stop(scheduler)
         server_log.close()
+        scheduler_log.close()
         sink.stop()
     load_after = os.getloadavg()
     sent, distinct = sink.count()
     # the page routes again, one request at a time with nothing else of ours running: the
     # service time under the figures above, and a pyinstrument profile of each
     run([sys.executable, "-m", "bench.load.profile_routes", args.size], env, "alone")
-    errors = [line for line in (var_dir / "server.log").read_text(errors="replace").splitlines()
+    errors = [line for log in ("server.log", "scheduler.log")
+              for line in (var_dir / log).read_text(errors="replace").splitlines()
               if "Traceback" in line or " 500 " in line or '"status": 500' in line]
     meta = {"size": args.size, "users": args.users, "minutes": args.minutes,
             "database": url.rsplit("/", 1)[-1], "mail_sent": sent, "mail_distinct": distinct,

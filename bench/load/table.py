@@ -64,8 +64,9 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
         f"{meta.get('load_average_before', ['?'])[0]} before the run, "
         f"{meta.get('load_average_after', ['?'])[0]} after (other people's test suites and "
         "benchmarks ran at the same time)",
-        f"- **Server:** `stepwise serve --workers 2` with the scheduler on (reminder sweep, "
-        f"quiet hours off as in office hours, mail to an SMTP sink on loopback: "
+        f"- **Server:** `stepwise serve --workers 2` with the scheduler off in the workers "
+        f"(`STEPWISE_SCHEDULER_ENABLED=false`) and `stepwise scheduler` as its own process "
+        f"(reminder sweep, quiet hours off as in office hours, mail to an SMTP sink on loopback: "
         f"{meta['mail_sent']} messages delivered during the run)",
         f"- **Bank:** {meta['rows_person']:,} people, {meta['rows_org_unit']:,} units, "
         f"{meta['rows_workflow_instance']:,} plans, {meta['rows_audit_event']:,} audit events, "

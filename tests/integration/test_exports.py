@@ -71,6 +71,26 @@ def test_text_that_looks_like_a_formula_stays_text(db, world, client, login):
     assert cell.data_type == "s" and cell.value == world.p1.title
 
 
+@pytest.mark.parametrize("path", [
+    "/reports/plans.csv", "/reports/plans.csv?sort=oldest", "/reports/plans.csv?sort=cycle",
+    "/reports/plans.csv?sort=updated", "/reports/plans.csv?sort=employee",
+    "/reports/overdue.csv", "/reports/overdue.csv?sort=newest",
+])
+def test_an_export_fetched_in_many_chunks_has_every_row_once_in_order(
+    db, world, client, login, monkeypatch, path
+):
+    from app.reports import lists
+
+    login(client, world.bank.hr_a)
+    whole = read_csv(client.get(path).content)
+    monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)
+
+    chunked = read_csv(client.get(path).content)
+
+    assert len(whole) > 1 + 2 * 2  # more than two chunks
+    assert chunked == whole
+
+
 def _review(db: Session, plan_id: int, cut_off: date, rows: list[tuple]) -> None:
     review = Review(plan_id=plan_id, period_label="2026年四季度", cut_off_on=cut_off)
     db.add(review)
@@ -114,3 +134,12 @@ def test_quarterly_report_rejects_a_unit_outside_the_scope(db, world, client, lo
     login(client, world.bank.hr_a)
     url = f"/reports/quarterly.xlsx?year=2026&quarter=4&unit={world.bank.branch_b.id}"
     assert client.get(url).status_code == 404
+
+
+def test_csv_writes_instants_in_the_organisations_time_to_the_minute():
+    from datetime import UTC, datetime
+
+    from app.reports.exports import csv_text
+
+    assert csv_text(datetime(2026, 5, 3, 20, 5, 59, tzinfo=UTC)) == "2026-05-04 04:05"
+    assert csv_text(datetime(2026, 5, 3, 20, 5)) == "2026-05-03 20:05"  # already local

@@ -138,3 +138,48 @@ def test_demo_mode_lists_every_account_with_post_unit_and_roles(
     assert [side for side in ("Employee", "Supervisor", "HR") if f'tag">{side}<' in start] == [
         "Employee", "Supervisor", "HR"]
     assert all(f"<h3>{group}</h3>" in page.text for group in ("Employees", "Supervisors", "HR"))
+
+
+def test_a_password_hashed_at_the_old_argon2_cost_signs_in_and_is_rehashed_at_todays(
+    db, client, csrf
+):
+    from argon2 import PasswordHasher
+    from sqlmodel import select
+
+    from app.auth.passwords import needs_rehash, verify_password
+    from app.org.models import Person
+
+    b = bank(db)
+    # argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes): how passwords were hashed before
+    old = PasswordHasher().hash("demo")
+    b.employee.password_hash = old
+    db.add(b.employee)
+    db.commit()
+
+    response = client.post("/login", data={"username": b.employee.employee_no,
+                                           "password": "demo", "csrf_token": csrf(client)},
+                           follow_redirects=False)
+
+    assert response.status_code == 303
+    db.expire_all()
+    stored = db.exec(select(Person.password_hash).where(Person.id == b.employee.id)).one()
+    assert stored != old and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert verify_password(stored, "demo") and not needs_rehash(stored)
+
+
+def test_the_argon2_cost_follows_the_settings(monkeypatch):
+    from app.auth.passwords import hash_password, needs_rehash, verify_password
+    from app.config import get_settings
+
+    today = hash_password("s3cret-Pass")
+    monkeypatch.setenv("STEPWISE_PASSWORD_HASH_MEMORY_KIB", "8192")
+    monkeypatch.setenv("STEPWISE_PASSWORD_HASH_TIME_COST", "1")
+    get_settings.cache_clear()
+    try:
+        cheaper = hash_password("s3cret-Pass")
+        assert cheaper.startswith("$argon2id$v=19$m=8192,t=1,p=1$")
+        assert verify_password(today, "s3cret-Pass") and needs_rehash(today)
+        assert not needs_rehash(cheaper)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

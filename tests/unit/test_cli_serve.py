@@ -53,7 +53,24 @@ def test_serve_runs_the_app_factory_under_uvicorn(
     assert result.exit_code == 0, result.output
     assert calls == [(("app.main:create_app",),
                       {"factory": True, "host": "0.0.0.0", "port": 8080, "workers": 1,
-                       "access_log": False, "log_config": None})]
+                       "access_log": False, "log_config": None, "timeout_keep_alive": 65})]
+
+
+def test_serve_keeps_idle_connections_as_long_as_the_setting_or_the_option_says(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    runner.invoke(app, ["migrate"])
+    monkeypatch.setenv("STEPWISE_KEEP_ALIVE_SECONDS", "120")
+    get_settings.cache_clear()
+
+    assert runner.invoke(app, ["serve"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "--timeout-keep-alive", "30"]).exit_code == 0
+
+    assert [c["timeout_keep_alive"] for c in calls] == [120, 30]
 
 
 def test_production_without_a_mail_server_or_audit_key_refuses_to_start(
