@@ -6,7 +6,8 @@ The same database, timers and SMTP sink as bench/scheduler.py `bench_scale` (its
 reused), then one sweep with each phase's wall time noted (plan and cancel, fire the timers,
 digests, deliver the outbox), the plain smtplib loop beside it, and the ratio bench_scale
 reports. `--cprofile` prints the sweep's top functions by cumulative and own time. Prints;
-asserts nothing.
+asserts nothing. `--no-sync-commit` measures what the durable commit of each message's
+record costs (an experiment: the app never turns durability off).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--total", type=int, default=50_000)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--no-sync-commit", action="store_true",
+                        help="an experiment, never the app's setting: commits on the scratch "
+                        "database do not wait for the disk (what durability costs)")
     args = parser.parse_args()
 
     from sqlmodel import Session
@@ -73,6 +77,14 @@ def main() -> None:
             definition_id = registry.current_ids["improvement_plan"]
         now = datetime.now(UTC)
         populate_timers(url, org, definition_id, args.total, args.due, now)
+        if args.no_sync_commit:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("SELECT set_config('synchronous_commit', 'off', false)")
+                conn.execute("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET "
+                             "synchronous_commit = off', current_database()); END $$")
+            engine.dispose()  # new connections take the setting
         sink = SmtpCounter()
         sink.start()
         try:
@@ -101,6 +113,7 @@ def main() -> None:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("cumulative").print_stats("/app/", 40)
         stats.sort_stats("tottime").print_stats(30)
         print(out.getvalue())
 

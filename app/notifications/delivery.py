@@ -280,10 +280,12 @@ def _release(locks: Connection, ids: list[int]) -> None:
 
 
 @cache
-def _mark() -> Any:
-    """UPDATE one message by id (values added per outcome; autocommitted: one round trip)."""
+def _mark(columns: tuple[str, ...]) -> Any:
+    """UPDATE one message by id, setting these columns (one statement per shape of outcome,
+    built and compiled once)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    return update(table).where(table.c.id == bindparam("message_id"))
+    return (update(table).where(table.c.id == bindparam("message_id"))
+            .values({c: bindparam(f"v_{c}") for c in columns}))
 
 
 def _send_batch(locks: Connection, mailer: Mailer, items: list[_Claimed], now: datetime,
@@ -301,7 +303,9 @@ def _send_batch(locks: Connection, mailer: Mailer, items: list[_Claimed], now: d
 
 def _note_outcome(locks: Connection, message_id: int, values: dict[str, object]) -> None:
     """Write what became of one message: one autocommitted statement, durable on return."""
-    locks.execute(_mark().values(**values), {"message_id": message_id})
+    columns = tuple(sorted(values))
+    locks.execute(_mark(columns), {"message_id": message_id,
+                                   **{f"v_{c}": values[c] for c in columns}})
     locks.commit()
 
 
