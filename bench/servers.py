@@ -39,6 +39,8 @@ def stepwise_env(db_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         "STEPWISE_ENVIRONMENT": "production",
         "STEPWISE_BASE_URL": f"http://{HOST}:8000",
         "STEPWISE_RATE_LIMIT_SIGN_IN_PER_MINUTE": "100000",
+        # production refuses to start without an audit key (a throwaway one for the scratch db)
+        "STEPWISE_AUDIT_KEYS": '{"bench": "bench-audit-key-0123456789abcdefghijklmnopqrstuv"}',
         "PYTHONPATH": str(PROJECT),
     })
     env.update(extra)

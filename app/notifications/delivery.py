@@ -2,12 +2,16 @@
 the mail server accepts it; retried with backoff while the server is away.
 
 How a message is held while it is sent, so that it goes out once however many schedulers run:
-- PostgreSQL: due messages are written a few at a time (one transaction reads what they need
-  together and stores their copies and links), then each is sent in its own transaction: one
-  statement locks it (FOR UPDATE SKIP LOCKED), re-checks it is still due and marks it sent; the
-  mail goes out; the commit records it. Another scheduler skips it; if this process dies, the
-  database drops the lock and the mark at once and the next tick sends it. Only the one in
-  flight can repeat, with the same Message-ID and links (they are derived from the message).
+- PostgreSQL: due messages are claimed a batch at a time: one transaction locks them (FOR UPDATE
+  SKIP LOCKED), takes a session-level advisory lock per message on the sender's own connection
+  (skipping any another scheduler is sending), reads what they need together, and stores their
+  copies and links; it commits, and the advisory locks stay. Then each goes out over the one
+  SMTP connection and is recorded at once by a single autocommitted UPDATE on that connection
+  (one round trip, no transaction per message); the batch's locks are released after its last
+  record. Another scheduler skips a message while its lock is held; if this process dies, the
+  database ends its session and drops the locks at once, and the next tick sends what was not
+  recorded. Only the one in flight can repeat, with the same Message-ID and links (they are
+  derived from the message): the same as one transaction per message, without its commits.
 - SQLite (one writer): a short write transaction leases it to this worker, and the result is
   recorded only while the lease is still this worker's. A dead worker's lease runs out after
   outbox_lease_seconds (the write lock is never held while talking to the mail server).
@@ -26,8 +30,8 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, or_, text, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from app import clock
@@ -41,8 +45,11 @@ from app.org.models import Person
 from app.rows import claim_transaction, skip_locked
 
 MailerFactory = Callable[[Settings], Mailer]
-PREPARE_BATCH = 10  # messages written together (PostgreSQL), each still sent on its own;
-# small, so that several schedulers each find some to write while another writes its own
+FIRST_BATCH = 10  # messages claimed and written together (PostgreSQL) at first: small, so
+# that several schedulers each find some while another writes its own; while the queue stays
+# long the batches double, up to sweep_batch_size (the reads and statements of a batch are
+# shared by its messages)
+LOCK_SPACE = 0x5357_4F42  # the first key of the outbox's advisory locks: (LOCK_SPACE, message id)
 ACTION_LINK = re.compile(r"/(?:act|password/reset)/[A-Za-z0-9_\-]+")
 
 
@@ -206,18 +213,31 @@ class _Outcome:
         report.sent += 1
 
 
-def _prepare(engine: Engine, now: datetime, settings: Settings, registry: Registry,
-             needs_address: bool, keep_links: bool, report: DeliveryReport
-             ) -> list[_Claimed] | None:
-    """Write the next batch of due messages in one transaction (PostgreSQL): their cases,
-    tasks and people read together, templates compiled once for the batch, links stored, the
-    copies kept; what to send (None when nothing is due). Nothing is held afterwards: each one
-    is locked again when it is sent, so another scheduler that wrote it too cannot send it
-    twice."""
+def _prepare(engine: Engine, locks: Connection, now: datetime, settings: Settings,
+             registry: Registry, needs_address: bool, keep_links: bool, size: int,
+             report: DeliveryReport) -> tuple[list[_Claimed], list[int]] | None:
+    """Claim and write the next batch of due messages in one transaction (PostgreSQL): rows
+    locked, each one's advisory lock taken on `locks` (those another scheduler is sending are
+    left alone), their cases, tasks and people read together, templates compiled once, links
+    stored in one round trip, the copies kept; what to send and the ids whose locks it took
+    (None when nothing is due). After the commit only the advisory locks hold the messages,
+    until `_release`."""
+    # messages another scheduler is sending right now (committed, so no longer row-locked)
+    busy = list(locks.execute(_busy_locks(), {"space": LOCK_SPACE}).scalars())
     with claim_transaction(engine) as session:
-        rows = list(session.exec(skip_locked(_due(now).limit(PREPARE_BATCH))))
+        due = _due(now)
+        if busy:
+            due = due.where(OutboxMessage.id.not_in(busy))
+        rows = list(session.exec(skip_locked(due.limit(size))))
         if not rows:
             return None
+        # Taken while this transaction's row locks hold the rows, so each is still pending and
+        # nobody can record it sent before we hold it; a scheduler that has one in flight
+        # holds its lock, so the try fails and we leave that one alone.
+        held = set(locks.execute(_try_locks(), {"space": LOCK_SPACE,
+                                                "ids": [r.id for r in rows]}).scalars())
+        locks.commit()
+        rows = [r for r in rows if r.id in held]  # the others were taken since `busy`
         composer = Composer(session, settings, registry, now)
         items: list[_Claimed] = []
         with session.no_autoflush:  # the copies are written together at the end
@@ -231,43 +251,62 @@ def _prepare(engine: Engine, now: datetime, settings: Settings, registry: Regist
                     report.count(item)
             composer.store_links()
         session.flush()
-    return items
-
-
-def _send_prepared(engine: Engine, mailer: Mailer, item: _Claimed, now: datetime,
-                   settings: Settings, report: DeliveryReport) -> bool:
-    """Lock one written message and mark it sent (one statement: a message another scheduler
-    holds or has sent is left alone), send it, commit; a refusal or a server away rewrites
-    the mark in the same transaction. Whether the server is down."""
-    with claim_transaction(engine) as session:
-        conn = session.connection()
-        taken = conn.execute(_take(), {"message_id": item.id, "now": now,
-                                       "transport": mailer.transport}).first()
-        if taken is None:
-            return False
-        outcome = _Outcome(item, now, settings)
-        outcome.send(mailer, report)
-        if outcome.values.get("status") != MessageStatus.sent:
-            # not sent after all: the row goes back to what it was, with the attempt counted
-            _record(session, item.id, {"status": MessageStatus.pending, "sent_at": None,
-                                       "transport": "", **outcome.values})
-        return outcome.server_down
+    return items, sorted(held)
 
 
 @cache
-def _take() -> Any:
-    """UPDATE the message as sent WHERE it is still due and nobody holds it (SKIP LOCKED)."""
+def _busy_locks() -> Any:
+    """The message ids whose advisory locks some session holds."""
+    return text("SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())"
+                " AND classid::bigint = :space AND objsubid = 2 AND granted")
+
+
+@cache
+def _try_locks() -> Any:
+    """The ids whose advisory lock this session could take now (tried once per id)."""
+    return text("SELECT id FROM unnest(CAST(:ids AS integer[])) AS id"
+                " WHERE pg_try_advisory_lock(CAST(:space AS integer), id)")
+
+
+def _release(locks: Connection, ids: list[int]) -> None:
+    """Give back the advisory locks of a batch, after its last record."""
+    if ids:
+        locks.execute(text("SELECT pg_advisory_unlock(CAST(:space AS integer), id)"
+                           " FROM unnest(CAST(:ids AS integer[])) AS id"),
+                      {"space": LOCK_SPACE, "ids": ids})
+        locks.commit()
+
+
+@cache
+def _mark(columns: tuple[str, ...]) -> Any:
+    """UPDATE one message by id, setting these columns (one statement per shape of outcome,
+    built and compiled once)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    held = (select(table.c.id)
-            .where(table.c.id == bindparam("message_id"),
-                   table.c.status == MessageStatus.pending,
-                   table.c.send_after <= bindparam("now"),
-                   or_(table.c.lease_until.is_(None), table.c.lease_until < bindparam("now")))
-            .with_for_update(skip_locked=True).scalar_subquery())
-    return (update(table).where(table.c.id == held)
-            .values(status=MessageStatus.sent, sent_at=bindparam("now"),
-                    transport=bindparam("transport"), last_error="")
-            .returning(table.c.id))
+    return (update(table).where(table.c.id == bindparam("message_id"))
+            .values({c: bindparam(f"v_{c}") for c in columns}))
+
+
+def _send_batch(locks: Connection, mailer: Mailer, items: list[_Claimed], now: datetime,
+                settings: Settings, report: DeliveryReport) -> bool:
+    """Send a claimed batch over the mailer's one connection, recording each message the
+    moment the server has answered; whether the server is down (the rest then wait)."""
+    for item in items:
+        outcome = _Outcome(item, now, settings)
+        outcome.send(mailer, report)
+        _note_outcome(locks, item.id, outcome.values)
+        if outcome.server_down:
+            return True
+    return False
+
+
+def _note_outcome(locks: Connection, message_id: int, values: dict[str, object]) -> None:
+    """Write what became of one message: one autocommitted statement, durable on return."""
+    columns = tuple(sorted(values))
+    locks.execute(_mark(columns), {"message_id": message_id,
+                                   **{f"v_{c}": values[c] for c in columns}})
+    locks.commit()
 
 
 def _send_one(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
@@ -348,17 +387,35 @@ def deliver_outbox(engine: Engine, now: datetime, *, settings: Settings, registr
 
 def _deliver_batches(engine: Engine, mailer: Mailer, now: datetime, settings: Settings,
                      registry: Registry, report: DeliveryReport) -> None:
-    """PostgreSQL: write a batch together, then send its messages one by one, each locked,
-    sent and recorded in its own transaction (only the one in flight can repeat)."""
-    while True:
-        items = _prepare(engine, now, settings, registry, mailer.transport == "smtp",
-                         mailer.transport == "mailbox", report)
-        if items is None:
-            return
-        for item in items:
-            if _send_prepared(engine, mailer, item, now, settings, report):
-                _defer_due(engine, now, settings, report.errors[-1], report)
+    """PostgreSQL: claim and write a batch together, then send its messages one by one over one
+    SMTP connection, each recorded by one autocommitted statement while its advisory lock
+    holds it (only the one in flight can repeat)."""
+    size = FIRST_BATCH
+    # Its own connection: the advisory locks belong to its database session, which ends (and
+    # drops them) if this process dies.
+    locks = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        while True:
+            claimed = _prepare(engine, locks, now, settings, registry,
+                               mailer.transport == "smtp", mailer.transport == "mailbox", size,
+                               report)
+            if claimed is None:
                 return
+            items, held = claimed
+            try:
+                if _send_batch(locks, mailer, items, now, settings, report):
+                    # the rest of this batch (still ours) waits with every other due message
+                    _defer_due(engine, now, settings, report.errors[-1], report)
+                    return
+            finally:
+                _release(locks, held)
+            size = min(size * 2, max(settings.sweep_batch_size, FIRST_BATCH))
+    except BaseException:
+        # A connection that may still hold locks never goes back to the pool.
+        locks.invalidate()
+        raise
+    finally:
+        locks.close()
 
 
 def retry_now(session: Session, message_id: int, now: datetime) -> bool:

@@ -11,11 +11,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.engine import runtime
-from app.notifications.delivery import claim
+from app.notifications.delivery import LOCK_SPACE, claim
 from app.notifications.mailer import SmtpMailer
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.reminders.firing import fire_due_timers
@@ -252,5 +253,27 @@ def test_a_message_held_by_a_dead_scheduler_goes_out_once_its_hold_is_gone(
     dying.close()  # PostgreSQL: the dead process's connection ends and its row lock with it
     later = at(DAY, 10, 2) if backend == "postgresql" else at(DAY, 10, 6)
     assert sweep(engine, later, settings=settings, registry=registry).sent == 1
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
+    assert set(message_ids(sink).values()) == {1}
+
+
+def test_a_message_another_scheduler_is_sending_is_left_to_it(
+        db, engine, backend, registry, org, sink) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite holds a message by its lease (the test above)")
+    addresses = start_checks(db, org, count=3)
+    settings = sink.settings()
+    now = at(DAY)
+    fire_due_timers(engine, now, registry=registry, digest_default=False)
+    first = db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    # another scheduler's connection holds this message while it talks to its mail server
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(CAST(:space AS integer), :id)"),
+                      {"space": LOCK_SPACE, "id": first.id})
+        assert sweep(engine, at(DAY, 10, 1), settings=settings, registry=registry).sent == 2
+        assert first.to_address not in [r.to for r in sink.received]
+        other.execute(text("SELECT pg_advisory_unlock_all()"))
+        other.commit()
+    assert sweep(engine, at(DAY, 10, 2), settings=settings, registry=registry).sent == 1
     assert sorted(r.to for r in sink.received) == sorted(addresses)
     assert set(message_ids(sink).values()) == {1}

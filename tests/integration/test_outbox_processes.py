@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from app import clock
 from app.engine import runtime
+from app.notifications.delivery import LOCK_SPACE
 from app.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from app.notifications.outbox import enqueue
 from app.reminders.sweep import sweep
@@ -70,12 +71,16 @@ def scheduler(database_url: str, sink: SmtpSink, tmp_path: Path) -> subprocess.P
 
 
 def gone_with_its_connection(engine) -> None:
-    """Wait (no sleep: a lock wait) until the database has ended the dead process's session
-    and dropped its row lock, which it does as soon as it sees the connection close."""
+    """Wait (no sleep: lock waits) until the database has ended the dead process's session
+    and dropped its locks (the rows it was writing, the messages it was sending), which it
+    does as soon as it sees the connection close."""
     with engine.connect() as conn:
         conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-        conn.execute(select(OutboxMessage.id).where(
-            OutboxMessage.status == MessageStatus.pending).with_for_update())
+        pending = conn.execute(select(OutboxMessage.id).where(
+            OutboxMessage.status == MessageStatus.pending).with_for_update()).scalars().all()
+        for message_id in pending:
+            conn.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), :id)"),
+                         {"space": LOCK_SPACE, "id": message_id})
         conn.rollback()
 
 
