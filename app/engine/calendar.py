@@ -151,6 +151,7 @@ _WROTE_KEY = "stepwise.calendar_written"  # this session wrote corrections not y
 # once by the process that made it (its commit drops the copy).
 share_seconds: float = 10.0
 _shared: dict[str, tuple[float, WorkingCalendar]] = {}
+_commits = [0]  # corrections committed in this process: a read older than one is not shared
 
 
 def share_for(seconds: float) -> None:
@@ -188,7 +189,10 @@ def _forget_on_rollback(session: Any, _previous_transaction: Any) -> None:
 
 def _share_committed(session: Any) -> None:
     """Committed corrections: this process's copy of the calendar is stale from now on."""
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     if session.info.pop(_WROTE_KEY, False):
+        _commits[0] += 1
         try:
             _shared.pop(_database_key(session), None)
         except Exception:  # noqa: BLE001 - a session without one bind: forget every copy
@@ -197,7 +201,8 @@ def _share_committed(session: Any) -> None:
 
 def _forget_written(session: Any) -> None:
     """A rolled-back transaction's corrections never reached the database."""
-    session.info.pop(_WROTE_KEY, None)
+    if not session.in_nested_transaction():  # a savepoint's: the outer one may still commit
+        session.info.pop(_WROTE_KEY, None)
 
 
 event.listen(SASession, "before_flush", _forget_calendar)
@@ -227,10 +232,11 @@ def load(session: Session) -> WorkingCalendar:
     if not own and shared is not None and time.monotonic() - shared[0] < share_seconds:
         cal = shared[1]
     else:
-        read_at = time.monotonic()
+        read_at, commits = time.monotonic(), _commits[0]
         rows = session.connection().execute(_corrections())
         cal = WorkingCalendar({day: bool(working) for day, working in rows})
-        if not own and share_seconds > 0:
+        # a thread that committed a correction meanwhile may have read before it: not shared
+        if not own and share_seconds > 0 and commits == _commits[0]:
             _shared[key] = (read_at, cal)
     transaction = session.get_transaction()
     if transaction is not None:
