@@ -9,7 +9,8 @@ How a message is held while it is sent, so that it goes out once however many sc
   SMTP connection and is recorded at once by a single autocommitted UPDATE on that connection
   (one round trip, no transaction per message); the batch's locks are released after its last
   record. Another scheduler skips a message while its lock is held; if this process dies, the
-  database ends its session and drops the locks at once, and the next tick sends what was not
+  database ends its session and drops the locks (at once if the host stays up to close the
+  connection; after its TCP keepalives otherwise), and the next tick sends what was not
   recorded. Only the one in flight can repeat, with the same Message-ID and links (they are
   derived from the message): the same as one transaction per message, without its commits.
 - SQLite (one writer): a short write transaction leases it to this worker, and the result is
@@ -273,10 +274,16 @@ def _try_locks() -> Any:
 def _release(locks: Connection, ids: list[int]) -> None:
     """Give back the advisory locks of a batch, after its last record."""
     if ids:
-        locks.execute(text("SELECT pg_advisory_unlock(CAST(:space AS integer), id)"
-                           " FROM unnest(CAST(:ids AS integer[])) AS id"),
-                      {"space": LOCK_SPACE, "ids": ids})
+        released = locks.execute(text(
+            "SELECT bool_and(pg_advisory_unlock(CAST(:space AS integer), id))"
+            " FROM unnest(CAST(:ids AS integer[])) AS id"),
+            {"space": LOCK_SPACE, "ids": ids}).scalar()
         locks.commit()
+        if not released:
+            # Another database session took, recorded or gives back these statements: a
+            # transaction-mode pooler between the scheduler and PostgreSQL (docs/operations.md).
+            raise RuntimeError("Mail delivery lost its advisory locks: connect the scheduler "
+                               "to PostgreSQL directly or through a session-mode pooler.")
 
 
 @cache
@@ -348,11 +355,15 @@ def _record(session: Session, message_id: int, values: dict[str, object],
 
 
 def _defer_due(engine: Engine, now: datetime, settings: Settings, error: str,
-               report: DeliveryReport) -> None:
+               report: DeliveryReport, sending_elsewhere: list[int] | None = None) -> None:
     """The mail server is away: every other due message waits its backoff as well (HR sees
-    them waiting), instead of each trying the server again in this run."""
+    them waiting), instead of each trying the server again in this run; messages another
+    scheduler is sending right now are left to it."""
     with claim_transaction(engine) as session:
-        rows = session.exec(skip_locked(_due(now))).all()
+        due = _due(now)
+        if sending_elsewhere:
+            due = due.where(OutboxMessage.id.not_in(sending_elsewhere))
+        rows = session.exec(skip_locked(due)).all()
         by_attempts: dict[int, list[int]] = {}
         for row in rows:
             by_attempts.setdefault(row.attempts + 1, []).append(row.id)  # type: ignore[arg-type]
@@ -393,8 +404,9 @@ def _deliver_batches(engine: Engine, mailer: Mailer, now: datetime, settings: Se
     size = FIRST_BATCH
     # Its own connection: the advisory locks belong to its database session, which ends (and
     # drops them) if this process dies.
-    locks = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    locks = engine.connect()
     try:
+        locks.execution_options(isolation_level="AUTOCOMMIT")
         while True:
             claimed = _prepare(engine, locks, now, settings, registry,
                                mailer.transport == "smtp", mailer.transport == "mailbox", size,
@@ -405,7 +417,10 @@ def _deliver_batches(engine: Engine, mailer: Mailer, now: datetime, settings: Se
             try:
                 if _send_batch(locks, mailer, items, now, settings, report):
                     # the rest of this batch (still ours) waits with every other due message
-                    _defer_due(engine, now, settings, report.errors[-1], report)
+                    ours = set(held)
+                    elsewhere = [i for i in locks.execute(
+                        _busy_locks(), {"space": LOCK_SPACE}).scalars() if i not in ours]
+                    _defer_due(engine, now, settings, report.errors[-1], report, elsewhere)
                     return
             finally:
                 _release(locks, held)

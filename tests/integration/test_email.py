@@ -277,3 +277,25 @@ def test_a_message_another_scheduler_is_sending_is_left_to_it(
     assert sweep(engine, at(DAY, 10, 2), settings=settings, registry=registry).sent == 1
     assert sorted(r.to for r in sink.received) == sorted(addresses)
     assert set(message_ids(sink).values()) == {1}
+
+
+def test_a_server_outage_leaves_the_message_another_scheduler_is_sending_to_it(
+        db, engine, backend, registry, org, sink) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite holds a message by its lease")
+    start_checks(db, org, count=3)
+    settings = sink.settings(smtp_retry_base_seconds=60)
+    now = at(DAY)
+    fire_due_timers(engine, now, registry=registry, digest_default=False)
+    first = db.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    sink.stop()
+    with engine.connect() as other:  # its scheduler is talking to a server that still answers
+        other.execute(text("SELECT pg_advisory_lock(CAST(:space AS integer), :id)"),
+                      {"space": LOCK_SPACE, "id": first.id})
+        assert sweep(engine, at(DAY, 10, 1), settings=settings, registry=registry).retried == 2
+        other.execute(text("SELECT pg_advisory_unlock_all()"))
+        other.commit()
+    db.expire_all()
+    attempts = {m.id: m.attempts for m in db.exec(select(OutboxMessage))}
+    assert attempts.pop(first.id) == 0
+    assert set(attempts.values()) == {1}
