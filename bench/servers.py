@@ -41,6 +41,9 @@ def stepwise_env(db_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         "STEPWISE_RATE_LIMIT_SIGN_IN_PER_MINUTE": "100000",
         # production refuses to start without an audit key (a throwaway one for the scratch db)
         "STEPWISE_AUDIT_KEYS": '{"bench": "bench-audit-key-0123456789abcdefghijklmnopqrstuv"}',
+        # and without a mail server; with the scheduler off nothing is sent (a bench that sends
+        # passes its sink's host and port)
+        "STEPWISE_SMTP_HOST": HOST,
         "PYTHONPATH": str(PROJECT),
     })
     env.update(extra)
