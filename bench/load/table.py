@@ -58,12 +58,12 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
         f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ·  **commit:** {m.get('git', '')}"
         f"  ·  **run:** {meta['minutes']} min of Locust 2 (headless), "
         f"{meta['users']} users arriving one a second, think time 1–4 s",
-        f"- **Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, shared by "
-        f"four people; {m['postgresql']}, Python {m['python']}; server, PostgreSQL, the "
-        "scheduler and Locust all on it; load average "
+        f"- **Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM; "
+        f"{m['postgresql']}, Python {m['python']}; server, PostgreSQL, the scheduler and "
+        "Locust all on it; load average "
         f"{meta.get('load_average_before', ['?'])[0]} before the run, "
-        f"{meta.get('load_average_after', ['?'])[0]} after (other people's test suites and "
-        "benchmarks ran at the same time)",
+        f"{meta.get('load_average_after', ['?'])[0]} after (whatever else runs on the "
+        "machine takes its share of the same two cores)",
         f"- **Server:** `stepwise serve --workers 2` with the scheduler off in the workers "
         f"(`STEPWISE_SCHEDULER_ENABLED=false`) and `stepwise scheduler` as its own process "
         f"(reminder sweep, quiet hours off as in office hours, mail to an SMTP sink on loopback: "
@@ -111,7 +111,8 @@ def summary(out: Path, meta: dict[str, Any]) -> str:
               "cores.",
               "", f"Goals: every page p95 ≤ {PAGE_GOAL_MS} ms, every action p95 ≤ "
               f"{ACTION_GOAL_MS} ms, no errors. "
-              + (f"Missed: {', '.join(missed)} (causes below)." if missed else "All met.")]
+              + (f"Missed: {', '.join(missed)} (causes below)." if missed else
+                 "All met (what made the difference: below).")]
     if failed:
         lines += ["", "Errors by kind (locust_failures.csv):", ""]
         lines += [f"- {r['Method']} {r['Name']}: {r['Occurrences']} × {r['Error'][:160]}"
