@@ -19,8 +19,8 @@ import pstats
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.common import WORKFLOWS, build_org, create_schema, now_s, scratch_pg
-from bench.scheduler import populate_timers, sink_settings, smtplib_baseline
+from bench.common import now_s, scratch_pg
+from bench.scheduler import populate_timers, scheduler_bank, sink_settings, smtplib_baseline
 from bench.servers import SmtpCounter
 
 
@@ -34,12 +34,7 @@ def main() -> None:
                         "database do not wait for the disk (what durability costs)")
     args = parser.parse_args()
 
-    from sqlmodel import Session
 
-    from app import clock
-    from app.engine import runtime
-    from app.engine.registry import Registry
-    from app.reminders import hooks
     from app.reminders import sweep as sweep_module
 
     phases: dict[str, float] = {}
@@ -64,17 +59,7 @@ def main() -> None:
     delivery._note_outcome = timed("  _note_outcome", delivery._note_outcome)
 
     with scratch_pg("profdeliv") as url:
-        engine = create_schema(url)
-        clock.set_timezone("Asia/Shanghai")
-        registry = Registry(WORKFLOWS)
-        registry.load()
-        runtime.set_registry(registry)
-        hooks.install()
-        with Session(engine) as session:
-            org = build_org(session, branches=4, subs_per_branch=10, staff_per_sub=25)
-            registry.sync(session)
-            session.commit()
-            definition_id = registry.current_ids["improvement_plan"]
+        engine, registry, org, definition_id = scheduler_bank(url)
         now = datetime.now(UTC)
         populate_timers(url, org, definition_id, args.total, args.due, now)
         if args.no_sync_commit:

@@ -174,29 +174,37 @@ def smtplib_baseline(url: str, sink: SmtpCounter) -> tuple[float, int]:
     return now_s() - t0, len(messages)
 
 
-def bench_scale(total: int, due: int) -> tuple[list[Figure], dict[str, Any]]:
+def scheduler_bank(url: str) -> tuple[Any, Any, Any, int]:
+    """The schema, the real workflows with the reminder hooks, and the bench's bank on a scratch
+    database: (engine, registry, org, the plan workflow's definition id)."""
     from sqlmodel import Session
 
     from app import clock
     from app.engine import runtime
     from app.engine.registry import Registry
     from app.reminders import hooks
+
+    engine = create_schema(url)
+    clock.set_timezone("Asia/Shanghai")
+    registry = Registry(WORKFLOWS)
+    registry.load()
+    runtime.set_registry(registry)
+    hooks.install()
+    with Session(engine) as session:
+        org = build_org(session, branches=4, subs_per_branch=10, staff_per_sub=25)
+        registry.sync(session)
+        session.commit()
+        definition_id = registry.current_ids["improvement_plan"]
+    return engine, registry, org, definition_id
+
+
+def bench_scale(total: int, due: int) -> tuple[list[Figure], dict[str, Any]]:
     from app.reminders.sweep import sweep
 
     figures: list[Figure] = []
     extra: dict[str, Any] = {"timers": total, "due": due}
     with scratch_pg("sched") as url:
-        engine = create_schema(url)
-        clock.set_timezone("Asia/Shanghai")
-        registry = Registry(WORKFLOWS)
-        registry.load()
-        runtime.set_registry(registry)
-        hooks.install()
-        with Session(engine) as session:
-            org = build_org(session, branches=4, subs_per_branch=10, staff_per_sub=25)
-            registry.sync(session)
-            session.commit()
-            definition_id = registry.current_ids["improvement_plan"]
+        engine, registry, org, definition_id = scheduler_bank(url)
         now = datetime.now(UTC)
         t0 = now_s()
         populate_timers(url, org, definition_id, total, due, now)
