@@ -210,9 +210,10 @@ def bare_workflows() -> Iterator[Path]:
         yield wf_dir
 
 
-def install_engine(wf_dir: Path) -> Any:
+def install_engine(wf_dir: Path, *, plan_hook: bool = False) -> Any:
     """The engine as a web process has it: the registry, the calendar's due dates and the
-    reminder timers hook (the plan domain's hook is not installed: no plan rows here)."""
+    reminder timers hook (the plan domain's hook only with `plan_hook`: most benches write no
+    plan rows)."""
     from app import clock
     from app.engine import runtime
     from app.engine.registry import Registry
@@ -222,8 +223,9 @@ def install_engine(wf_dir: Path) -> Any:
     registry = Registry(wf_dir)
     registry.load()
     runtime.set_registry(registry)
-    runtime.STATE_HOOKS[:] = [h for h in runtime.STATE_HOOKS
-                              if h.__module__ != "app.plans.hooks"]
+    if not plan_hook:
+        runtime.STATE_HOOKS[:] = [h for h in runtime.STATE_HOOKS
+                                  if h.__module__ != "app.plans.hooks"]
     reminder_hooks.install()
     return registry
 

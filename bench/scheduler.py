@@ -28,6 +28,7 @@ from bench.common import (
     Figure,
     build_org,
     create_schema,
+    install_engine,
     log,
     median,
     now_s,
@@ -179,17 +180,8 @@ def scheduler_bank(url: str) -> tuple[Any, Any, Any, int]:
     database: (engine, registry, org, the plan workflow's definition id)."""
     from sqlmodel import Session
 
-    from app import clock
-    from app.engine import runtime
-    from app.engine.registry import Registry
-    from app.reminders import hooks
-
     engine = create_schema(url)
-    clock.set_timezone("Asia/Shanghai")
-    registry = Registry(WORKFLOWS)
-    registry.load()
-    runtime.set_registry(registry)
-    hooks.install()
+    registry = install_engine(WORKFLOWS, plan_hook=True)
     with Session(engine) as session:
         org = build_org(session, branches=4, subs_per_branch=10, staff_per_sub=25)
         registry.sync(session)

@@ -20,6 +20,7 @@ from bench.common import (
     Figure,
     build_org,
     create_schema,
+    install_engine,
     log,
     now_s,
     pct,
@@ -79,19 +80,11 @@ def prepare(url: str, plans: int) -> tuple[list[tuple[str, str, list[int]]], Any
     """The bank, one pair (employee, supervisor) per connection, plans awaiting signatures."""
     from sqlmodel import Session
 
-    from app import clock
     from app.auth.passwords import hash_password
-    from app.engine import runtime
-    from app.engine.registry import Registry
     from app.org.models import Person
-    from app.reminders import hooks
 
     engine = create_schema(url)
-    clock.set_timezone("Asia/Shanghai")
-    registry = Registry(WORKFLOWS)
-    registry.load()
-    runtime.set_registry(registry)
-    hooks.install()
+    registry = install_engine(WORKFLOWS, plan_hook=True)
     with Session(engine, expire_on_commit=False) as session:
         org = build_org(session, branches=2, subs_per_branch=CONNECTIONS // 2, staff_per_sub=1,
                         password_hash=hash_password(PASSWORD))
