@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     digest_default: bool = False
     scheduler_interval_seconds: int = 60
     sweep_batch_size: int = 100
+    sweep_round_size: int = Field(default=1_000, ge=1)  # due timers fired between deliveries
     outbox_lease_seconds: int = 300
     action_link_lifetime_hours: int = 7 * 24
     # Identity and hostile input (issue 6).

@@ -36,8 +36,18 @@ def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
 
     Each batch is one transaction: a run killed midway leaves its batch untouched for the next.
     """
-    queued = 0
+    return fire_round(engine, now, registry=registry, digest_default=digest_default,
+                      batch_size=batch_size)[0]
+
+
+def fire_round(engine: Engine, now: datetime, *, registry: Registry, digest_default: bool,
+               batch_size: int = 100, limit: int | None = None) -> tuple[int, bool]:
+    """Fire due timers as `fire_due_timers` does, stopping after about `limit` of them; how
+    many messages were queued, and whether due timers may be left."""
+    queued = claimed_so_far = 0
     while True:
+        if limit is not None and claimed_so_far >= limit:
+            return queued, True
         with claim_transaction(engine) as session:
             claimed = list(session.exec(skip_locked(
                 select(ReminderTimer)
@@ -46,7 +56,7 @@ def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
                 .limit(batch_size)
             )))
             if not claimed:
-                return queued
+                return queued, False
             # The rest of those tasks' due timers too, so a catch-up sends one reminder per task.
             ids = [t.id for t in claimed]
             claimed += session.exec(skip_locked(
@@ -65,8 +75,9 @@ def fire_due_timers(engine: Engine, now: datetime, *, registry: Registry,
             for task_id, timers in by_task.items():
                 _fire_task(batch, task_id, timers)
             queued += batch.finish()
+            claimed_so_far += len(ids)
             if len(ids) < batch_size:
-                return queued  # a short batch was the last one
+                return queued, False  # a short batch was the last one
 
 
 class _Batch:

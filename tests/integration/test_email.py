@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from app.db import make_engine
 from app.engine import runtime
 from app.notifications.delivery import LOCK_SPACE, claim
-from app.notifications.mailer import SmtpMailer
+from app.notifications.mailer import SmtpMailer, mailer_for
 from app.notifications.models import MessageStatus, OutboxMessage
 from app.reminders.firing import fire_due_timers
 from app.reminders.models import ReminderTimer, TimerStatus
@@ -299,3 +299,26 @@ def test_a_server_outage_leaves_the_message_another_scheduler_is_sending_to_it(
     attempts = {m.id: m.attempts for m in db.exec(select(OutboxMessage))}
     assert attempts.pop(first.id) == 0
     assert set(attempts.values()) == {1}
+
+
+def test_a_reminder_backlog_is_fired_in_rounds_with_the_mail_sent_between(
+        db, engine, registry, org, sink) -> None:
+    addresses = start_checks(db, org, count=5)
+    settings = sink.settings(sweep_batch_size=1, sweep_round_size=2)
+    still_due_at_each_delivery: list[int] = []
+
+    def mailer_noting_the_backlog(settings):  # noqa: ANN001, ANN202 - the real SMTP mailer
+        with Session(engine) as session:
+            still_due_at_each_delivery.append(len(session.exec(select(ReminderTimer.id).where(
+                ReminderTimer.status == TimerStatus.pending,
+                ReminderTimer.due_at <= at(DAY, 10))).all()))
+        return mailer_for(settings)
+
+    report = sweep(engine, at(DAY, 10), settings=settings, registry=registry,
+                   mailer_factory=mailer_noting_the_backlog)
+    # the first mail went out while three of the five reminders were still to be fired
+    assert still_due_at_each_delivery[0] == 3
+    assert still_due_at_each_delivery[-1] == 0
+    assert report.sent == 5
+    assert sorted(r.to for r in sink.received) == sorted(addresses)
+    assert set(message_ids(sink).values()) == {1}
