@@ -68,8 +68,13 @@ def test_each_language_has_its_own_picture(drawings: list[str]) -> None:
     assert "第 1 周期" in zh and "Cycle 1" in en and "第 1 周期" not in en
 
 
-def test_the_cache_is_bounded() -> None:
-    assert charts._bar_chart.cache_info().maxsize == charts.CACHE_SIZE
+def test_the_cache_forgets_its_oldest_picture_beyond_its_bound(drawings: list[str]) -> None:
+    for n in range(charts.CACHE_SIZE + 1):
+        charts.bar_chart("Open plans by cycle", ["Cycle 1"], [("Open plans", [n])])
+    assert len(drawings) == charts.CACHE_SIZE + 1
+    assert charts._bar_chart.cache_info().currsize == charts.CACHE_SIZE
+    charts.bar_chart("Open plans by cycle", ["Cycle 1"], [("Open plans", [0])])
+    assert len(drawings) == charts.CACHE_SIZE + 2  # the oldest was dropped: drawn again
 
 
 def test_numbers_printed_on_bars_stand_out_from_every_bar_colour() -> None:
