@@ -577,8 +577,9 @@ def _consume_sign_offs(session: Session, instance_id: int, state: str, now: Any)
     session.connection().execute(_consume_open_sign_offs(),
                                  {"instance": instance_id, "left_state": state, "now": now})
     # the UPDATE went past the unit of work: loaded signatures of this case re-read the column
+    # (read from the loaded state: an expired row is re-read anyway, and must not be fetched)
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, SignOff) and obj.instance_id == instance_id:
+        if isinstance(obj, SignOff) and obj.__dict__.get("instance_id") == instance_id:
             session.expire(obj, ["consumed_at"])
 
 
@@ -609,8 +610,9 @@ def _close_tasks(
     else:
         session.connection().execute(_close_open_tasks(True), {**values, "expr": only_expr})
     # the UPDATE went past the unit of work: loaded tasks of this instance re-read their status
+    # (read from the loaded state: an expired row is re-read anyway, and must not be fetched)
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Task) and obj.instance_id == instance.id:
+        if isinstance(obj, Task) and obj.__dict__.get("instance_id") == instance.id:
             session.expire(obj, ["status", "closed_at", "closed_by_id"])
 
 
