@@ -24,6 +24,7 @@ from app.notifications.notices import filing_item
 from app.notifications.task_mail import Context, later_reminders, task_item
 from app.org.models import OrgUnit, Person
 from app.reminders.recipients import Directory
+from app.text import brackets
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -162,7 +163,8 @@ class Composer:
         spec = self.registry.compiled(self.session, instance.definition_id).spec
         subject_person = self.session.get(Person, instance.subject_id)
         case = instance.title or pick_label(spec.label, locale)
-        case_label = f"{case} ({person_name(subject_person, locale)})"
+        opening, closing = brackets(locale)  # "检查点（张三）", "Check (Zhang San)"
+        case_label = f"{case}{opening}{person_name(subject_person, locale)}{closing}"
         common: dict[str, Any] = {
             "kind": message.kind, "case": case_label, "workflow": pick_label(spec.label, locale),
             "case_url": case_url(self.settings, instance.id), "on_behalf_of": "",

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.config import PROJECT_ROOT
 from app.i18n import translations
 from app.org.models import Person
+from app.text import brackets, colon
 
 TEMPLATES = PROJECT_ROOT / "templates"
 
@@ -24,6 +25,9 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # the reader's punctuation, as the pages use it ("打开事项：…", "Open the case: …")
+    env.globals["colon"] = colon(locale)
+    env.globals["aside_open"], env.globals["aside_close"] = brackets(locale)
     return env
 
 

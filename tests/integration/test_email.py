@@ -62,12 +62,14 @@ def test_each_person_reads_the_mail_in_their_own_language_as_text_and_html(
     sweep(engine, at(DAY), settings=sink.settings(), registry=registry)
 
     [chinese] = sink.to(org.employee.email)
-    assert chinese.message["Subject"] == "提醒：检查点0 (张三) 将于 2026年3月4日 到期"
-    assert "提交佐证材料: http://stepwise.test/act/" in chinese.text
+    assert chinese.message["Subject"] == "提醒：检查点0（张三） 将于 2026年3月4日 到期"
+    assert "提交佐证材料：http://stepwise.test/act/" in chinese.text  # the reader's colon
+    assert "打开事项：http://stepwise.test/" in chinese.text
     [english] = sink.to(org.manager_a.email)
     assert english.message["Subject"] == "Reminder: 检查点X (李四) is due on March 4, 2026"
     assert english.message.get_content_type() == "multipart/alternative"
     assert "Confirm the check: http://stepwise.test/act/" in english.text
+    assert "Open the case: http://stepwise.test/" in english.text
     assert re.search(r'<a href="http://stepwise\.test/act/[\w-]+"', english.html)
 
 

@@ -146,7 +146,7 @@ def check_mail(db: Session, registry: Registry, cal: Any, by_title: dict[str, An
     exactly the actions of the reminded tasks (an escalation offers none)."""
     # (Python's header folding may drop the space between an ASCII word and an encoded one)
     subject = mail.message["Subject"].replace(" ", "")
-    title = next((t for t in by_title if t + "(" in subject), None)
+    title = next((t for t in by_title if t + "（" in subject or t + "(" in subject), None)
     assert title is not None, subject
     instance, state = by_title[title]
     db.refresh(instance)
@@ -154,7 +154,7 @@ def check_mail(db: Session, registry: Registry, cal: Any, by_title: dict[str, An
     [task] = [t for t in db.exec(select(Task).where(Task.instance_id == instance.id))
               if t.state == state][:1]
     due = calendar.local_date(task.due_at)
-    case = f"{title} (张三)"
+    case = f"{title}（张三）"
     assert subject == expected_subject(cal, mail.kind, case, due, mail.day).replace(" ", "")
     assert f"“{pick_label(spec.states[state].label, 'zh_CN')}”这一步" in mail.text
     tokens = [path.rsplit("/", 1)[1] for path in LINK.findall(mail.text)
@@ -179,8 +179,8 @@ def test_a_checkpoint_mail_names_the_checkpoint_and_leads_to_its_form(
     run_days(engine, registry, settings, date(2026, 12, 8), date(2026, 12, 8))
     mails = outbox_mail(db, org.employee)
     checkpoint_mail = next(m for m in mails if "检查点" in m.subject)
-    assert checkpoint_mail.subject == "提醒：检查点（2026年12月15日） · 服务态度生硬 (张三) 将于 " \
-                                      "2026年12月15日 到期"
+    assert checkpoint_mail.subject == ("提醒：检查点（2026年12月15日） · 服务态度生硬（张三） "
+                                       "将于 2026年12月15日 到期")
     assert "2026年12月15日 的检查点（步骤：参加服务礼仪培训）将于 2026年12月15日 到期。" \
         in checkpoint_mail.body_text
     [point] = [c for c in db.exec(select(Checkpoint).where(Checkpoint.plan_id == plan.id))
@@ -206,7 +206,7 @@ def test_a_checkpoint_mail_names_the_checkpoint_and_leads_to_its_form(
     db.commit()
     run_days(engine, registry, settings, date(2026, 12, 15), date(2026, 12, 15))
     [check_mail_row] = [m for m in outbox_mail(db, org.manager_a) if "检查点" in m.subject]
-    assert check_mail_row.subject == "今日到期：检查点（2026年12月15日） · 服务态度生硬 (张三)"
+    assert check_mail_row.subject == "今日到期：检查点（2026年12月15日） · 服务态度生硬（张三）"
     assert f"/plans/{plan.id}/checkpoints/{point.id}/check" in check_mail_row.body_text
     assert "/act/" not in check_mail_row.body_text
     # overdue, the supervisor is reminded; the ladder never escalates to the one it waits on
@@ -264,7 +264,7 @@ def test_a_mail_says_what_is_true_on_the_day_it_is_sent(db, engine, registry, si
     # nobody swept on the Saturday it fell due: Monday's mail says it is overdue
     sweep(engine, at(date(2026, 3, 2), 10), settings=settings, registry=registry)
     subjects = {r.message["Subject"] for r in sink.received}
-    assert subjects == {"已逾期 1 个工作日：月度报表迟报 (张三)"}
+    assert subjects == {"已逾期 1 个工作日：月度报表迟报（张三）"}
     assert all("今日到期" not in r.text for r in sink.received)
     assert {r.kind for r in sink.received} == {"on_due"}
 
